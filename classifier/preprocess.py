@@ -1,0 +1,298 @@
+"""Photo preprocessing: turns any image a customer sends into the model's 28x28 input.
+
+This is the one path shared by serving, evaluation and training on real photos, so the three
+cannot drift apart. It follows the conversion Zalando used to make Fashion-MNIST from product
+photos (trim, fit the long side, sharpen, centre on a square, negate, grayscale), with a first
+step that product photos did not need: finding the garment in a phone photo.
+
+Steps:
+1. Decode: any Pillow mode (alpha, palette, CMYK, 16-bit, grayscale), first frame of an
+   animation, EXIF orientation applied, large JPEGs decoded at a reduced scale (draft mode).
+2. Find the garment: the alpha channel where the image has transparency, otherwise the pixels
+   that differ from a background colour estimated on the image borders.
+3. Draw it as Fashion-MNIST does: ink = 255 - luminance inside the garment, black elsewhere;
+   crop to the garment, fit the long side to 28 pixels, sharpen, centre on a 28x28 square.
+
+Nothing here talks to Telegram or the model; it only needs Pillow and NumPy.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+__all__ = [
+    "MODEL_INPUT_SIZE",
+    "ImageRejected",
+    "PreparedPhoto",
+    "RejectReason",
+    "load_photo",
+    "prepare_image",
+    "prepare_photo",
+    "preprocess_photo",
+]
+
+logger = logging.getLogger(__name__)
+
+try:  # HEIC/HEIF photos from iPhones, when pillow-heif is installed.
+    from pillow_heif import register_heif_opener
+except ImportError:  # pragma: no cover - pillow-heif is a runtime dependency, but optional here
+    register_heif_opener = None
+else:
+    register_heif_opener()
+
+MODEL_INPUT_SIZE = 28
+
+# Pixel budgets checked on the header, before any pixel is decoded. A JPEG is decoded at 1/8 scale
+# or less when it is large (draft mode), so it may declare more pixels than other formats.
+MAX_JPEG_PIXELS = 120_000_000
+MAX_OTHER_PIXELS = 40_000_000
+MIN_SIDE = 16
+
+# Long side, in pixels, of the copy used to find the garment.
+WORKING_SIZE = 128
+# Width of the border band, as a share of the short side, that samples the background colour.
+BORDER_SHARE = 0.05
+# A pixel belongs to the garment when its colour is at least this far (Euclidean RGB distance,
+# 0-441) from the background; Otsu's threshold is used when it is larger.
+MIN_BACKGROUND_DISTANCE = 24.0
+# A mask covering less or more than these shares of the image is taken as a failed segmentation,
+# and the whole image is used instead.
+MIN_GARMENT_SHARE = 0.02
+MAX_GARMENT_SHARE = 0.97
+# Background colours sampled on the borders, and the smallest share of border pixels that one
+# background colour must cover.
+BACKGROUND_CLUSTERS = 3
+MIN_CLUSTER_SHARE = 0.12
+# Contrast stretch: the garment's 99th-percentile ink maps to white, unless it is fainter than
+# this, so a white shirt stays pale as it is in Fashion-MNIST.
+MIN_INK_PEAK = 96.0
+
+
+class RejectReason(enum.Enum):
+    """Why an image cannot be classified; the bot turns each into a message for the customer."""
+
+    NOT_AN_IMAGE = "not_an_image"
+    CORRUPT = "corrupt"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    TOO_SMALL = "too_small"
+
+
+class ImageRejected(ValueError):
+    """The input is not an image the classifier can use."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo ready for the model: `model_input` is float32 `[28, 28, 1]` in [0, 1]."""
+
+    model_input: np.ndarray
+    garment_found: bool
+
+
+def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
+    """Decode an image into RGBA at a working resolution, upright, with limits checked first."""
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    try:
+        image = Image.open(stream)
+    except UnidentifiedImageError as error:
+        raise ImageRejected(RejectReason.NOT_AN_IMAGE, "no image format recognised") from error
+    except Image.DecompressionBombError as error:
+        raise ImageRejected(RejectReason.TOO_MANY_PIXELS, str(error)) from error
+
+    width, height = image.size
+    limit = MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_OTHER_PIXELS
+    if width * height > limit:
+        raise ImageRejected(
+            RejectReason.TOO_MANY_PIXELS, f"{width}x{height} pixels is over the limit of {limit}"
+        )
+    if min(width, height) < MIN_SIDE:
+        raise ImageRejected(RejectReason.TOO_SMALL, f"{width}x{height} is under {MIN_SIDE} pixels")
+
+    try:
+        if image.format == "JPEG":
+            # Decode at the smallest DCT scale that still covers the working size.
+            image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
+        image.seek(0)
+        image = ImageOps.exif_transpose(image)
+        return _to_rgba(image)
+    except (OSError, ValueError, SyntaxError) as error:
+        # Pillow reports truncated or damaged data as OSError, and some broken headers as
+        # ValueError or SyntaxError.
+        raise ImageRejected(RejectReason.CORRUPT, str(error)) from error
+
+
+def _to_rgba(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGBA, scaling 16-bit and float images to 8 bits."""
+    if image.mode in {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}:
+        values = np.asarray(image, dtype=np.float64)
+        peak = float(values.max()) if values.size else 0.0
+        if image.mode.startswith("I;16") or peak > 255:
+            values = values / 257.0
+        elif image.mode == "F" and peak <= 1.0:
+            values = values * 255.0
+        image = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), mode="L")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("PA")
+    image = image.convert("RGBA")
+    image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image
+
+
+def _otsu_threshold(values: np.ndarray) -> float:
+    """Return Otsu's threshold of a set of values in [0, 442)."""
+    histogram, edges = np.histogram(values, bins=128, range=(0.0, 442.0))
+    weights = histogram.astype(np.float64)
+    centres = (edges[:-1] + edges[1:]) / 2
+    below = np.cumsum(weights)
+    above = below[-1] - below
+    sum_below = np.cumsum(weights * centres)
+    mean_below = np.divide(sum_below, below, out=np.zeros_like(sum_below), where=below > 0)
+    mean_above = np.divide(sum_below[-1] - sum_below, above, out=np.zeros_like(sum_below), where=above > 0)
+    between = below * above * (mean_below - mean_above) ** 2
+    return float(centres[int(np.argmax(between))])
+
+
+def _background_colours(border: np.ndarray) -> np.ndarray:
+    """Cluster border pixels into at most `BACKGROUND_CLUSTERS` colours (k-means, fixed start).
+
+    A floor, a wall and a bed sheet around one garment give several background colours; a
+    cluster holding under `MIN_CLUSTER_SHARE` of the border is dropped, because it is more
+    likely a part of the garment touching the edge than background.
+    """
+    order = np.argsort(border @ np.array([0.299, 0.587, 0.114]))
+    centres = border[order[np.linspace(0, len(order) - 1, BACKGROUND_CLUSTERS).astype(int)]]
+    for _ in range(6):
+        distances = ((border[:, np.newaxis, :] - centres[np.newaxis]) ** 2).sum(axis=2)
+        nearest = distances.argmin(axis=1)
+        for cluster in range(len(centres)):
+            members = border[nearest == cluster]
+            if len(members):
+                centres[cluster] = members.mean(axis=0)
+    shares = np.bincount(nearest, minlength=len(centres)) / len(border)
+    return centres[shares >= MIN_CLUSTER_SHARE]
+
+
+def _central_components(mask: np.ndarray) -> np.ndarray:
+    """Keep the connected region nearest the centre that is large, plus regions of similar size.
+
+    Two shoes or a garment split by a belt stay together; a chair leg at the edge goes.
+    """
+    labels, count = ndimage.label(mask)
+    if count <= 1:
+        return mask
+    index = np.arange(1, count + 1)
+    areas = ndimage.sum_labels(mask, labels, index)
+    centroids = np.array(ndimage.center_of_mass(mask, labels, index))
+    height, width = mask.shape
+    offsets = (centroids - [height / 2, width / 2]) / [height / 2, width / 2]
+    scores = areas * (1.5 - np.clip(np.hypot(offsets[:, 0], offsets[:, 1]), 0, 1.5))
+    best = int(np.argmax(scores))
+    keep = index[(areas >= areas[best] * 0.3) | (index == best + 1)]
+    return np.isin(labels, keep)
+
+
+def _garment_mask(rgba: np.ndarray) -> np.ndarray | None:
+    """Return a float mask in [0, 1] of the garment, or None when no garment stands out."""
+    alpha = rgba[..., 3]
+    if (alpha < 250).mean() > 0.01:
+        mask = alpha / 255.0
+    else:
+        rgb = ndimage.uniform_filter(rgba[..., :3], size=(3, 3, 1))
+        band = max(1, round(min(rgb.shape[:2]) * BORDER_SHARE))
+        border = np.concatenate(
+            [
+                rgb[:band].reshape(-1, 3),
+                rgb[-band:].reshape(-1, 3),
+                rgb[:, :band].reshape(-1, 3),
+                rgb[:, -band:].reshape(-1, 3),
+            ]
+        )
+        colours = _background_colours(border)
+        distance = np.sqrt(
+            ((rgb[:, :, np.newaxis, :] - colours[np.newaxis, np.newaxis]) ** 2).sum(axis=3).min(axis=2)
+        )
+        threshold = max(MIN_BACKGROUND_DISTANCE, _otsu_threshold(distance))
+        hard = distance > threshold
+        # An opening removes specks, a closing joins the garment's parts, then holes (a print the
+        # colour of the floor) are filled.
+        hard = ndimage.binary_opening(hard, structure=np.ones((3, 3)))
+        hard = ndimage.binary_closing(hard, structure=np.ones((5, 5)), border_value=0)
+        hard = ndimage.binary_fill_holes(hard)
+        if hard.any():
+            hard = _central_components(hard)
+        mask = ndimage.gaussian_filter(hard.astype(np.float64), 0.7)
+
+    share = float((mask > 0.5).mean())
+    if not MIN_GARMENT_SHARE <= share <= MAX_GARMENT_SHARE:
+        return None
+    return mask
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """Return (left, top, right, bottom) around the mask, ignoring 1% stray pixels on each side."""
+    rows, cols = np.nonzero(mask > 0.5)
+    top, bottom = np.percentile(rows, [1, 99])
+    left, right = np.percentile(cols, [1, 99])
+    return int(left), int(top), int(right) + 1, int(bottom) + 1
+
+
+def _fit_to_square(ink: Image.Image) -> np.ndarray:
+    """Fit the long side to 28 pixels, sharpen, and centre on a black 28x28 square."""
+    width, height = ink.size
+    scale = MODEL_INPUT_SIZE / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    fitted = ink.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    fitted = fitted.filter(ImageFilter.SHARPEN)
+    square = Image.new("L", (MODEL_INPUT_SIZE, MODEL_INPUT_SIZE), 0)
+    square.paste(fitted, ((MODEL_INPUT_SIZE - size[0]) // 2, (MODEL_INPUT_SIZE - size[1]) // 2))
+    return np.asarray(square, dtype=np.float32) / 255.0
+
+
+def prepare_photo(source: bytes | Path | str | BinaryIO) -> PreparedPhoto:
+    """Decode a photo, find the garment and draw it as a Fashion-MNIST image."""
+    return prepare_image(load_photo(source))
+
+
+def prepare_image(image: Image.Image) -> PreparedPhoto:
+    """Find the garment in an RGBA image from `load_photo` and draw it as a Fashion-MNIST image."""
+    rgba = np.asarray(image, dtype=np.float64)
+    mask = _garment_mask(rgba)
+
+    # Transparent pixels become white before the grayscale step, so the colour hidden under them
+    # never changes the result.
+    alpha = rgba[..., 3:4] / 255.0
+    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    luminance = rgb @ np.array([0.299, 0.587, 0.114])
+    ink = 255.0 - luminance
+
+    if mask is None:
+        box = (0, 0, ink.shape[1], ink.shape[0])
+    else:
+        ink = ink * mask
+        box = _bounding_box(mask)
+    # Stretch the contrast so a pale garment is as visible as a dark one.
+    garment = ink[box[1] : box[3], box[0] : box[2]]
+    peak = max(float(np.percentile(garment, 99)), MIN_INK_PEAK)
+    garment = np.clip(garment * (255.0 / peak), 0, 255).astype(np.uint8)
+
+    model_input = _fit_to_square(Image.fromarray(garment, mode="L"))
+    return PreparedPhoto(model_input=model_input[..., np.newaxis], garment_found=mask is not None)
+
+
+def preprocess_photo(source: bytes | Path | str | BinaryIO) -> np.ndarray:
+    """Return the model input, float32 `[28, 28, 1]` in [0, 1], for one photo."""
+    return prepare_photo(source).model_input

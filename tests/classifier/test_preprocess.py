@@ -1,0 +1,143 @@
+"""Preprocessing: any image a customer sends becomes a sane 28x28 input, or a clear rejection."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from classifier.preprocess import ImageRejected, RejectReason, prepare_photo, preprocess_photo
+from tests.conftest import encode, garment_photo
+
+
+def _garment_centre_brighter_than_corners(model_input: np.ndarray) -> bool:
+    image = model_input[..., 0]
+    return image[10:18, 10:18].mean() > 0.3 and image[:3, :3].mean() < 0.05
+
+
+def test_output_shape_range_and_dtype():
+    result = preprocess_photo(encode(garment_photo()))
+    assert result.shape == (28, 28, 1)
+    assert result.dtype == np.float32
+    assert result.min() >= 0.0
+    assert result.max() <= 1.0
+
+
+def test_dark_garment_on_white_becomes_light_on_black():
+    prepared = prepare_photo(encode(garment_photo()))
+    assert prepared.garment_found
+    assert _garment_centre_brighter_than_corners(prepared.model_input)
+
+
+def test_garment_is_cropped_to_fill_the_frame():
+    # A small garment in a large empty photo must still fill the 28x28 frame.
+    small = garment_photo(size=(1200, 900))
+    canvas = Image.new("RGB", (3000, 2400), (235, 235, 230))
+    canvas.paste(small.resize((300, 225)), (200, 150))
+    result = preprocess_photo(encode(canvas, "JPEG", quality=90))[..., 0]
+    rows = np.nonzero(result.max(axis=1) > 0.2)[0]
+    cols = np.nonzero(result.max(axis=0) > 0.2)[0]
+    assert max(np.ptp(rows), np.ptp(cols)) >= 24
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["RGB", "RGBA", "L", "LA", "P", "CMYK", "I;16", "I", "F", "1"],
+)
+def test_every_pillow_mode_is_accepted(mode):
+    photo = garment_photo()
+    if mode in {"I;16", "I"}:
+        gray = np.asarray(photo.convert("L"), dtype=np.uint16) * 257
+        image = Image.fromarray(gray.astype(np.uint16 if mode == "I;16" else np.int32))
+        assert image.mode == mode
+    elif mode == "F":
+        image = Image.fromarray(np.asarray(photo.convert("L"), dtype=np.float32) / 255.0, mode="F")
+    else:
+        image = photo.convert(mode)
+    image_format = "TIFF" if mode in {"I", "F", "CMYK"} else "PNG"
+    result = preprocess_photo(encode(image, image_format))
+    assert result.shape == (28, 28, 1)
+    assert _garment_centre_brighter_than_corners(result)
+
+
+def test_exif_rotation_is_applied():
+    upright = garment_photo(size=(300, 400))
+    # Store the pixels rotated and tell viewers, through EXIF orientation 6, to rotate them back.
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rotated_input = preprocess_photo(encode(stored, "JPEG", quality=95, exif=exif))
+    upright_input = preprocess_photo(encode(upright, "JPEG", quality=95))
+    assert np.abs(rotated_input - upright_input).mean() < 0.05
+
+
+def test_large_jpeg_is_decoded_at_reduced_size():
+    photo = garment_photo(size=(4000, 3000))
+    data = encode(photo, "JPEG", quality=85)
+    image = Image.open(io.BytesIO(data))
+    image.draft("RGB", (256, 256))
+    assert image.size[0] <= 1000  # the decoder can scale this file down
+    assert preprocess_photo(data).shape == (28, 28, 1)
+
+
+def test_transparent_pixels_hide_any_colour():
+    garment = garment_photo().convert("RGBA")
+    pixels = np.asarray(garment).copy()
+    background = (pixels[..., :3] == (235, 235, 230)).all(axis=2)
+    results = []
+    for hidden_colour in [(0, 0, 0), (255, 0, 0), (255, 255, 255)]:
+        variant = pixels.copy()
+        variant[background] = (*hidden_colour, 0)
+        results.append(preprocess_photo(encode(Image.fromarray(variant, "RGBA"))))
+    assert np.array_equal(results[0], results[1])
+    assert np.array_equal(results[0], results[2])
+
+
+def test_animated_gif_uses_first_frame():
+    first = garment_photo().convert("P")
+    second = Image.new("RGB", (400, 300), (0, 0, 0)).convert("P")
+    buffer = io.BytesIO()
+    first.save(buffer, "GIF", save_all=True, append_images=[second], duration=100)
+    assert np.array_equal(preprocess_photo(buffer.getvalue()), preprocess_photo(encode(first)))
+
+
+def test_plain_text_is_not_an_image():
+    with pytest.raises(ImageRejected) as rejected:
+        preprocess_photo(b"hello, this is not an image")
+    assert rejected.value.reason is RejectReason.NOT_AN_IMAGE
+
+
+def test_truncated_jpeg_is_corrupt():
+    data = encode(garment_photo(size=(800, 600)), "JPEG", quality=90)
+    with pytest.raises(ImageRejected) as rejected:
+        preprocess_photo(data[: len(data) // 3])
+    assert rejected.value.reason is RejectReason.CORRUPT
+
+
+def test_tiny_image_is_rejected():
+    with pytest.raises(ImageRejected) as rejected:
+        preprocess_photo(encode(Image.new("RGB", (8, 8), "white")))
+    assert rejected.value.reason is RejectReason.TOO_SMALL
+
+
+def test_decompression_bomb_is_rejected_from_its_header():
+    # A 1-bit PNG of 20000 x 20000 pixels compresses to a few kilobytes.
+    bomb = encode(Image.new("1", (20_000, 20_000), 0), optimize=True)
+    assert len(bomb) < 200_000
+    with pytest.raises(ImageRejected) as rejected:
+        preprocess_photo(bomb)
+    assert rejected.value.reason is RejectReason.TOO_MANY_PIXELS
+
+
+def test_fashion_mnist_image_survives_as_product_photo(fashion_mnist_dir):
+    from classifier.dataset import load_fashion_mnist
+
+    images = load_fashion_mnist(fashion_mnist_dir).test_images
+    differences = []
+    for original in images[:20]:
+        photo = Image.fromarray(255 - original).resize((448, 448), Image.Resampling.BICUBIC)
+        result = preprocess_photo(encode(photo.convert("RGB"), "JPEG", quality=90))[..., 0]
+        differences.append(np.abs(result - original / 255.0).mean())
+    assert np.mean(differences) < 0.15
