@@ -1,0 +1,267 @@
+"""Training of the shipped "fashion" network, the one that must be right on real phone photos.
+
+Recipe (the command and its measured time are in models/README.md):
+1. Data: Fashion-MNIST's training split (the last 5,000 images held out), the same garments drawn
+   as photos on uneven backgrounds (`photo_data.synthetic_photo`), and the real training photos,
+   each as a clean input plus augmented variants, all through the serving preprocessing. 15% of
+   the real photos, stratified by folder, are held out for calibration.
+2. Warm-up on Fashion-MNIST and the synthetic photos, then pseudo-labels for the folders that
+   accept several classes (longsleeve: pullover or shirt; shoes: sandal, sneaker or ankle boot):
+   each photo takes the accepted class the warm-up model finds most likely.
+3. Main training on everything, with an eleventh class "Other garment" taught by the hat, shorts
+   and skirt photos; shifts of up to 2 pixels on every input.
+4. Calibration on the held-out photos: a temperature (scaling the logits) and the confidence
+   threshold under which the bot says it is not sure. Both are stored in the model: the
+   temperature inside the exported network, the threshold in the JSON card.
+This module imports TensorFlow; the bot never imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from classifier.calibration import choose_threshold, fit_temperature, softmax
+from classifier.dataset import DEFAULT_DATA_DIR, load_fashion_mnist
+from classifier.labels import FASHION_MNIST_CLASSES, OTHER_GARMENT_ID, coarse_group
+from classifier.metrics import REAL_PHOTO_FOLDERS
+from classifier.photo_data import folder_targets, list_photos, make_photo_samples, make_synthetic_samples
+from classifier.training import export_tflite, shifted_batches
+
+__all__ = ["PhotoTrainingOptions", "build_fashion_model", "train_fashion"]
+
+logger = logging.getLogger(__name__)
+
+CLASSES = len(FASHION_MNIST_CLASSES) + 1
+# Confident answers must be right (coarse) this often on the calibration photos, while at least
+# this share of the photos is still answered.
+TARGET_CONFIDENT_ACCURACY = 0.96
+MIN_CONFIDENT_COVERAGE = 0.72
+
+
+@dataclass(frozen=True)
+class PhotoTrainingOptions:
+    """Settings of a "fashion" training run; the defaults made the shipped model."""
+
+    real_photos_dir: Path
+    output: Path = Path("models/fashion")
+    data_dir: Path = DEFAULT_DATA_DIR
+    cache_dir: Path = Path("data/cache")
+    epochs: int = 14
+    warmup_epochs: int = 2
+    batch_size: int = 128
+    seed: int = 42
+    photo_variants: int = 8
+    synthetic_per_class: int = 1500
+    real_weight: float = 2.0
+    calibration_share: float = 0.15
+    # Use the first N Fashion-MNIST images and N real photos only (0 = all); for smoke runs.
+    limit: int = 0
+
+
+def build_fashion_model(width: int = 32):
+    """Return the network: three blocks of two 3x3 convolutions with batch norm, then a dense head.
+
+    The output is logits for the ten Fashion-MNIST classes and "Other garment".
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = inputs
+    for block, filters in enumerate((width, width * 2, width * 4)):
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(0.1 * (block + 1))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(0.4)(x)
+    logits = layers.Dense(CLASSES, name="logits")(x)
+    return keras.Model(inputs, logits, name="fashion")
+
+
+def _with_probabilities(model, temperature: float):
+    """Return the network with its logits divided by `temperature` and turned into probabilities."""
+    import keras
+    from keras import layers
+
+    scaled = layers.Rescaling(1.0 / temperature, name="temperature")(model.output)
+    probabilities = layers.Softmax(name="probabilities")(scaled)
+    return keras.Model(model.input, probabilities, name="fashion_calibrated")
+
+
+def _split_calibration(folders: list[str], share: float, seed: int) -> np.ndarray:
+    """Return a boolean mask of photos held out for calibration, `share` of each folder."""
+    rng = np.random.default_rng(seed)
+    held_out = np.zeros(len(folders), dtype=bool)
+    for folder in sorted(set(folders)):
+        members = np.flatnonzero(np.array(folders) == folder)
+        chosen = rng.choice(members, size=max(1, round(len(members) * share)), replace=False)
+        held_out[chosen] = True
+    return held_out
+
+
+def _pseudo_labels(model, samples, photo_folder: np.ndarray) -> np.ndarray:
+    """Label each real input: the folder's class, or the likeliest accepted one for a folder with several."""
+    logits = model.predict(samples.inputs, batch_size=512, verbose=0)
+    labels = np.empty(len(samples.inputs), dtype=np.int64)
+    clean = {}
+    for row, (index, folder) in enumerate(zip(samples.photo_index, samples.folders, strict=True)):
+        if folder not in REAL_PHOTO_FOLDERS:
+            labels[row] = OTHER_GARMENT_ID
+            continue
+        accepted = sorted(REAL_PHOTO_FOLDERS[folder][0])
+        # The first input of each photo is its clean one; its variants share its label.
+        if index not in clean:
+            clean[index] = accepted[int(np.argmax(logits[row, accepted]))]
+        labels[row] = clean[index]
+    return labels
+
+
+def train_fashion(options: PhotoTrainingOptions) -> dict:
+    """Train, calibrate and export the "fashion" model; return the figures of its card."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(options.seed)
+    tf.config.experimental.enable_op_determinism()
+    started = time.monotonic()
+
+    data = load_fashion_mnist(options.data_dir)
+    images, labels = data.train_images, data.train_labels.astype(np.int64)
+    photos = list_photos(options.real_photos_dir)
+    if options.limit:
+        images, labels = images[: options.limit], labels[: options.limit]
+        photos = photos[:: max(1, len(photos) // options.limit)]
+    holdout = min(5000, len(images) // 10)
+    x_fashion = (images[:-holdout].astype(np.float32) / 255.0)[..., np.newaxis]
+    y_fashion = labels[:-holdout]
+    x_valid = (images[-holdout:].astype(np.float32) / 255.0)[..., np.newaxis]
+    y_valid = labels[-holdout:]
+
+    rng = np.random.default_rng(options.seed)
+    synthetic_index = np.concatenate(
+        [rng.permutation(np.flatnonzero(y_fashion == c))[: options.synthetic_per_class] for c in range(10)]
+    )
+    x_synthetic = make_synthetic_samples(images[synthetic_index], options.seed, options.cache_dir)
+    y_synthetic = y_fashion[synthetic_index]
+
+    held_out = _split_calibration([folder for _, folder in photos], options.calibration_share, options.seed)
+    training_photos = [photo for photo, hold in zip(photos, held_out, strict=True) if not hold]
+    calibration_photos = [photo for photo, hold in zip(photos, held_out, strict=True) if hold]
+    real = make_photo_samples(training_photos, options.photo_variants, options.seed, options.cache_dir)
+    calibration = make_photo_samples(calibration_photos, 0, options.seed, options.cache_dir)
+    logger.info(
+        "Data ready after %.0f s: %d Fashion-MNIST, %d synthetic, %d real inputs from %d photos, "
+        "%d calibration photos",
+        time.monotonic() - started,
+        len(x_fashion),
+        len(x_synthetic),
+        len(real.inputs),
+        len(training_photos),
+        len(calibration_photos),
+    )
+
+    model = build_fashion_model()
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    warmup_x = np.concatenate([x_fashion, x_synthetic])
+    warmup_y = np.concatenate([y_fashion, y_synthetic])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
+    model.fit(
+        shifted_batches(warmup_x, warmup_y, np.ones(len(warmup_y), np.float32), options.batch_size, options.seed),
+        epochs=options.warmup_epochs,
+        verbose=2,
+    )
+
+    y_real = _pseudo_labels(model, real, real.photo_index)
+    x_all = np.concatenate([x_fashion, x_synthetic, real.inputs])
+    y_all = np.concatenate([y_fashion, y_synthetic, y_real])
+    weights = np.concatenate(
+        [
+            np.ones(len(x_fashion) + len(x_synthetic), np.float32),
+            np.full(len(y_real), options.real_weight, np.float32),
+        ]
+    )
+    steps = options.epochs * int(np.ceil(len(x_all) / options.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+    model.fit(
+        shifted_batches(x_all, y_all, weights, options.batch_size, options.seed + 1),
+        validation_data=(x_valid, y_valid),
+        epochs=options.epochs,
+        verbose=2,
+    )
+
+    card = _calibrate_and_export(model, calibration, x_valid, y_valid, data, options)
+    card["training_seconds"] = round(time.monotonic() - started)
+    card["data"] = {
+        "fashion_mnist_training_images": int(len(x_fashion)),
+        "synthetic_photo_inputs": int(len(x_synthetic)),
+        "real_training_photos": len(training_photos),
+        "real_training_inputs": int(len(real.inputs)),
+        "calibration_photos": len(calibration_photos),
+    }
+    options.output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def _calibrate_and_export(model, calibration, x_valid, y_valid, data, options: PhotoTrainingOptions) -> dict:
+    logits = model.predict(calibration.inputs, batch_size=512, verbose=0)
+    targets = np.stack([folder_targets(folder, CLASSES) for folder in calibration.folders])
+    temperature = fit_temperature(logits, targets)
+    probabilities = softmax(logits, temperature)
+
+    mapped = np.array([folder in REAL_PHOTO_FOLDERS for folder in calibration.folders])
+    predicted = probabilities.argmax(axis=1)
+    confidence = np.where(predicted == OTHER_GARMENT_ID, 0.0, probabilities.max(axis=1))
+    correct = np.array(
+        [
+            coarse_group(p) == REAL_PHOTO_FOLDERS[f][1] if f in REAL_PHOTO_FOLDERS else False
+            for p, f in zip(predicted, calibration.folders, strict=True)
+        ]
+    )
+    threshold = choose_threshold(
+        confidence[mapped], correct[mapped], TARGET_CONFIDENT_ACCURACY, MIN_CONFIDENT_COVERAGE
+    )
+    logger.info("Calibration: temperature %.2f, threshold %.2f", temperature, threshold)
+
+    exported = _with_probabilities(model, temperature)
+    x_test = (data.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
+    test_probabilities = exported.predict(x_test, batch_size=1000, verbose=0)
+    test_accuracy = float((test_probabilities[:, :10].argmax(axis=1) == data.test_labels).mean())
+    valid_accuracy = float(
+        (exported.predict(x_valid, batch_size=1000, verbose=0)[:, :10].argmax(axis=1) == y_valid).mean()
+    )
+
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    exported.save(options.output.with_suffix(".keras"))
+    export_tflite(exported, options.output.with_suffix(".tflite"))
+    return {
+        "version": f"{options.output.name}-{datetime.now(UTC):%Y%m%d}",
+        "arch": "fashion",
+        "classes": [*FASHION_MNIST_CLASSES, "Other garment"],
+        "temperature": temperature,
+        "confidence_threshold": threshold,
+        "keras_test_accuracy": round(test_accuracy, 4),
+        "holdout_accuracy": round(valid_accuracy, 4),
+        "calibration_coarse_accuracy": round(float(correct[mapped].mean()), 4),
+        "epochs": options.epochs,
+        "warmup_epochs": options.warmup_epochs,
+        "batch_size": options.batch_size,
+        "seed": options.seed,
+        "photo_variants": options.photo_variants,
+        "synthetic_per_class": options.synthetic_per_class,
+        "real_weight": options.real_weight,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
