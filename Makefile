@@ -1,0 +1,44 @@
+# Two entry points on a fresh clone: `make run` and `make test`. Both create .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DATASET := /usr/share/datasets/fashion-mnist
+
+.PHONY: run test setup setup-dev dataset lint clean
+
+$(BIN)/fashion-assistant: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+setup: $(BIN)/fashion-assistant
+
+$(VENV)/.dev-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[train,dev]'
+	touch $@
+
+setup-dev: $(VENV)/.dev-installed
+
+# Debian's Fashion-MNIST package; installed when running as root, otherwise the tests that need
+# it are skipped with a reason.
+dataset:
+	@if [ ! -d $(DATASET) ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+# The bot on Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the demo on the built-in emulator.
+run: setup
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(BIN)/fashion-assistant run; \
+	else $(BIN)/fashion-assistant demo; fi
+
+test: setup-dev dataset
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check bot classifier storage emulator tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

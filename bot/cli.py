@@ -1,0 +1,210 @@
+"""The `fashion-assistant` command: run the bot, try the demo, classify files, train and evaluate.
+
+Training and evaluation import TensorFlow or Matplotlib only inside their subcommands, so
+`run`, `demo` and `classify` work with the runtime dependencies alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from classifier.dataset import DEFAULT_DATA_DIR, DatasetNotFoundError
+from classifier.inference import DEFAULT_MODEL_PATH
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and Telegram request URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _command_run(arguments: argparse.Namespace) -> int:
+    from bot.app import run_polling
+    from bot.config import load_settings
+
+    run_polling(load_settings())
+    return 0
+
+
+def _command_demo(arguments: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.demo import run_demo
+
+    if not arguments.verbose:
+        # Keep the printed conversation readable; -v shows the bot's own log lines again.
+        logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(run_demo(model_path=arguments.model))
+    return 0
+
+
+def _command_classify(arguments: argparse.Namespace) -> int:
+    from classifier.inference import GarmentClassifier
+    from classifier.preprocess import ImageRejected
+
+    classifier = GarmentClassifier(arguments.model)
+    failures = 0
+    for path in arguments.images:
+        try:
+            prediction = classifier.classify_photo(Path(path))
+        except (ImageRejected, OSError) as error:
+            failures += 1
+            line = {"path": path, "error": str(error)}
+            print(json.dumps(line) if arguments.json else f"{path}: error: {error}", flush=True)
+            continue
+        if arguments.json:
+            line = {
+                "path": path,
+                "label": prediction.label,
+                "label_id": prediction.label_id,
+                "confidence": round(prediction.confidence, 6),
+                "top3": [[label, round(p, 6)] for label, p in prediction.top3],
+                "status": prediction.status,
+                "model_version": prediction.model_version,
+            }
+            print(json.dumps(line), flush=True)
+        else:
+            print(f"{path}: {prediction.label} ({prediction.confidence:.0%}, {prediction.status})")
+    return 1 if failures else 0
+
+
+def _command_train(arguments: argparse.Namespace) -> int:
+    if arguments.arch == "fashion":
+        from classifier.photo_training import PhotoTrainingOptions, train_fashion
+
+        if arguments.real_photos is None:
+            raise FileNotFoundError("--arch fashion needs --real-photos DIR (the folder with train/ photos)")
+        options = PhotoTrainingOptions(
+            real_photos_dir=arguments.real_photos,
+            output=arguments.output or Path("models/fashion"),
+            data_dir=arguments.data_dir,
+            seed=arguments.seed,
+            limit=arguments.limit,
+            **({"epochs": arguments.epochs} if arguments.epochs else {}),
+        )
+        card = train_fashion(options)
+    else:
+        from classifier.training import TrainingOptions, train
+
+        options = TrainingOptions(
+            arch=arguments.arch,
+            batch_size=arguments.batch_size,
+            seed=arguments.seed,
+            data_dir=arguments.data_dir,
+            output=arguments.output or Path("models/seed"),
+            limit=arguments.limit,
+            **({"epochs": arguments.epochs} if arguments.epochs else {}),
+        )
+        card = train(options)
+    print(json.dumps(card, indent=2))
+    return 0
+
+
+def _command_evaluate(arguments: argparse.Namespace) -> int:
+    from classifier.evaluation import evaluate_fashion_mnist, evaluate_real_photos
+
+    output_dir = arguments.output_dir or Path("reports") / arguments.model.stem
+    summary = evaluate_fashion_mnist(arguments.model, output_dir, arguments.data_dir)
+    print(f"Fashion-MNIST test accuracy: {summary['test_accuracy']:.2%} ({summary['model_version']})")
+    if arguments.real_photos:
+        real = evaluate_real_photos(arguments.model, arguments.real_photos, output_dir)
+        print(
+            f"Real photos ({real['mapped_photos']} mapped): strict {real['strict_accuracy']:.1%}, "
+            f"coarse {real['coarse_accuracy']:.1%}; confident answers cover "
+            f"{real['confident_coverage']:.1%} at {real['confident_coarse_accuracy']:.1%} coarse; "
+            f"unknown garments answered confidently: {real['unknown_confident_rate']:.1%} "
+            f"of {real['unknown_photos']}"
+        )
+    print(f"Reports written to {output_dir}/")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fashion-assistant", description="Telegram bot that recognises garments in photos."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")
+    run.set_defaults(handler=_command_run)
+
+    demo = commands.add_parser("demo", help="run the bot on the built-in emulator with a simulated customer")
+    demo.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model to serve")
+    demo.set_defaults(handler=_command_demo)
+
+    classify = commands.add_parser("classify", help="classify image files and print one line each")
+    classify.add_argument("images", nargs="+", help="image files")
+    classify.add_argument("--json", action="store_true", help="print one JSON object per line")
+    classify.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model")
+    classify.set_defaults(handler=_command_classify)
+
+    train = commands.add_parser("train", help="train a model on Fashion-MNIST (needs the train extra)")
+    train.add_argument(
+        "--arch",
+        default="seed",
+        choices=["seed", "fashion"],
+        help="seed: the research note's network; fashion: the shipped network for real photos",
+    )
+    train.add_argument(
+        "--epochs",
+        type=int,
+        help="training epochs (default: 40 for seed, with early stopping; 14 for fashion)",
+    )
+    train.add_argument(
+        "--real-photos",
+        type=Path,
+        help="real-photo training folder, one sub-folder per garment (fashion only)",
+    )
+    train.add_argument("--batch-size", type=int, default=64, help="images per training step (seed only)")
+    train.add_argument("--seed", type=int, default=42, help="random seed")
+    train.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
+    train.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+    train.add_argument(
+        "--output",
+        type=Path,
+        help="output path without suffix (default: models/ARCH); .keras, .tflite and .json are written",
+    )
+    train.set_defaults(handler=_command_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a .tflite model and write reports")
+    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model")
+    evaluate.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+    evaluate.add_argument(
+        "--real-photos", type=Path, help="folder of real photos, one sub-folder per garment"
+    )
+    evaluate.add_argument("--output-dir", type=Path, help="where reports go (default: reports/MODEL)")
+    evaluate.set_defaults(handler=_command_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one subcommand; return the exit status."""
+    arguments = _parser().parse_args(argv)
+    _configure_logging(arguments.verbose)
+    from bot.config import ConfigError
+
+    try:
+        return arguments.handler(arguments)
+    except (ConfigError, DatasetNotFoundError, FileNotFoundError) as error:
+        print(f"fashion-assistant: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The demo: the real bot on the built-in Bot API emulator, with a simulated customer.
+
+It starts the emulator on loopback, runs the unmodified bot against it through the configurable
+base URLs, plays two customers (one English, one Italian) sending commands, photos and files,
+and prints the conversation. The database is a temporary file, deleted at the end.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from bot.app import build_application, running
+from bot.config import Settings
+from emulator import BotApiEmulator, SimulatedUser
+
+__all__ = ["run_demo"]
+
+DEMO_TOKEN = "123456:DEMO-token-for-the-local-emulator"
+DEMO_PHOTOS = Path(__file__).resolve().parent / "demo_photos"
+REPLY_TIMEOUT = 15.0
+
+
+def _plain(text: str | None) -> str:
+    """Turn a reply's HTML into console text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text or ""))
+
+
+def _print_turn(customer: SimulatedUser, action: str, reply: str) -> None:
+    print(f"{customer.first_name} ({customer.language_code}): {action}")
+    for line in reply.splitlines():
+        print(f"    bot: {line}")
+    print()
+
+
+async def _exchange(emulator: BotApiEmulator, customer: SimulatedUser, action: str, send) -> None:
+    """Send one customer message and print the bot's reply to it."""
+    already = len(emulator.sent_messages(chat_id=customer.id))
+    send()
+    messages = await emulator.wait_for_messages_async(customer.id, already + 1, timeout=REPLY_TIMEOUT)
+    reply = messages[already]
+    _print_turn(customer, action, _plain(reply.text or reply.caption))
+
+
+async def run_demo(model_path: Path) -> None:
+    """Run the scripted conversation and print it."""
+    with BotApiEmulator(token=DEMO_TOKEN) as emulator, tempfile.TemporaryDirectory() as folder:
+        database_path = Path(folder) / "demo.db"
+        settings = Settings(
+            token=DEMO_TOKEN,
+            api_base_url=emulator.api_base_url,
+            file_base_url=emulator.file_base_url,
+            database_path=database_path,
+            model_path=model_path,
+        )
+        alice = emulator.user(id=1001, first_name="Alice", language_code="en", username="alice")
+        giulia = emulator.user(id=1002, first_name="Giulia", language_code="it", username="giulia")
+        print(f"Bot API emulator listening on {emulator.api_base_url.removesuffix('/bot')}\n")
+
+        async with running(build_application(settings)):
+            await _exchange(emulator, alice, "/start", lambda: emulator.send_text(alice, "/start"))
+            for name in ("dress", "sneaker"):
+                data = (DEMO_PHOTOS / f"{name}.jpg").read_bytes()
+                await _exchange(
+                    emulator, alice, f"[photo {name}.jpg]", lambda data=data: emulator.send_photo(alice, data)
+                )
+            trouser = (DEMO_PHOTOS / "trouser.jpg").read_bytes()
+            await _exchange(
+                emulator,
+                alice,
+                "[file trouser.jpg, image/jpeg]",
+                lambda: emulator.send_document(
+                    alice, trouser, file_name="trouser.jpg", mime_type="image/jpeg"
+                ),
+            )
+            await _exchange(
+                emulator,
+                alice,
+                "[file notes.pdf, application/pdf]",
+                lambda: emulator.send_document(
+                    alice, b"%PDF-1.4 not a photo", file_name="notes.pdf", mime_type="application/pdf"
+                ),
+            )
+            await _exchange(emulator, alice, "hello?", lambda: emulator.send_text(alice, "hello?"))
+            coat = (DEMO_PHOTOS / "coat.jpg").read_bytes()
+            await _exchange(emulator, giulia, "[foto coat.jpg]", lambda: emulator.send_photo(giulia, coat))
+
+        connection = sqlite3.connect(database_path)
+        try:
+            rows = connection.execute("SELECT label, confidence FROM classifications ORDER BY id").fetchall()
+        finally:
+            connection.close()
+        print(f"{len(rows)} answers logged in SQLite (table classifications):")
+        for label, confidence in rows:
+            print(f"    {label} {confidence:.0%}")

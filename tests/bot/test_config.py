@@ -1,0 +1,57 @@
+"""Configuration: defaults, and a bad value fails with a message that names the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+TOKEN = "123456:TEST-token-for-the-emulator"
+
+
+def test_defaults_point_at_telegram(shipped_model):
+    settings = load_settings({})
+    assert settings.api_base_url == "https://api.telegram.org/bot"
+    assert settings.file_base_url == "https://api.telegram.org/file/bot"
+    assert settings.database_path == Path("data/fashion.db")
+    assert settings.model_path == shipped_model
+    assert settings.token is None
+
+
+def test_token_is_not_in_repr():
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert settings.require_token() == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+def test_missing_token_names_the_variable():
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings({}).require_token()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("TELEGRAM_API_BASE_URL", "ftp://127.0.0.1/bot"),
+        ("TELEGRAM_FILE_BASE_URL", "just-words"),
+        ("FASHION_MODEL", "/nonexistent/model.tflite"),
+    ],
+)
+def test_bad_value_names_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value})
+
+
+def test_database_path_that_is_a_folder_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="FASHION_DATABASE"):
+        load_settings({"FASHION_DATABASE": str(tmp_path)})
+
+
+def test_model_must_be_tflite(tmp_path):
+    keras_file = tmp_path / "model.keras"
+    keras_file.write_bytes(b"x")
+    with pytest.raises(ConfigError, match="FASHION_MODEL"):
+        load_settings({"FASHION_MODEL": str(keras_file)})

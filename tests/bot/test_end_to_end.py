@@ -1,0 +1,110 @@
+"""End to end: a customer talks to the real bot through the emulator; answers land in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
+
+
+def _rows(database_path) -> list[tuple]:
+    connection = sqlite3.connect(database_path)
+    try:
+        return connection.execute(
+            "SELECT user_id, chat_id, message_id, file_unique_id, label, label_id, confidence, top3, "
+            "model_version, created_at FROM classifications ORDER BY id"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+async def _reply(emulator, customer, count: int = 1):
+    messages = await emulator.wait_for_messages_async(customer.id, count, timeout=15)
+    return messages[count - 1]
+
+
+async def test_photo_and_document_are_answered_and_logged(bot, emulator, settings):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="en")
+    dress = (DEMO_PHOTOS_DIR / "dress.jpg").read_bytes()
+    trouser = (DEMO_PHOTOS_DIR / "trouser.jpg").read_bytes()
+
+    emulator.send_photo(alice, dress)
+    photo_reply = await _reply(emulator, alice, 1)
+    emulator.send_document(alice, trouser, file_name="trouser.jpg", mime_type="image/jpeg")
+    document_reply = await _reply(emulator, alice, 2)
+
+    assert "I see: <b>Dress</b>" in photo_reply.text
+    assert "I see: <b>Trousers</b>" in document_reply.text
+    assert "Also possible:" in photo_reply.text
+    rows = _rows(settings.database_path)
+    assert [row[4] for row in rows] == ["Dress", "Trouser"]
+    assert all(row[0] == alice.id and row[1] == alice.id for row in rows)
+    assert rows[0][8] == rows[1][8]  # one model version
+    assert rows[0][9].endswith("+00:00")
+
+
+async def test_reply_follows_language_code(bot, emulator, settings):
+    giulia = emulator.user(id=1002, first_name="Giulia", language_code="it")
+    emulator.send_photo(giulia, (DEMO_PHOTOS_DIR / "coat.jpg").read_bytes())
+    reply = await _reply(emulator, giulia)
+    assert reply.text.startswith("Vedo:")
+    assert "Altre possibilità" in reply.text
+
+
+async def test_unknown_language_gets_english(bot, emulator):
+    hans = emulator.user(id=1003, first_name="Hans", language_code="de")
+    emulator.send_text(hans, "/start")
+    reply = await _reply(emulator, hans)
+    assert reply.text.startswith("Hi Hans!")
+
+
+async def test_start_and_help_explain_storage(bot, emulator):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="en")
+    emulator.send_text(alice, "/help")
+    reply = await _reply(emulator, alice)
+    assert "The photo itself is never stored" in reply.text
+
+
+async def test_row_written_before_reply(bot, emulator, settings):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="en")
+    emulator.send_photo(alice, encode(garment_photo(), "JPEG", quality=90))
+    await _reply(emulator, alice)
+    # The reply was seen, so its row must already be committed.
+    assert len(_rows(settings.database_path)) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "file_name", "mime_type", "expected"),
+    [
+        (b"%PDF-1.4 minimal", "notes.pdf", "application/pdf", "not an image I can read"),
+        (b"not really a png", "fake.png", "image/png", "not an image I can read"),
+    ],
+    ids=["pdf-document", "fake-png"],
+)
+async def test_bad_file_gets_clear_reply_and_no_row(
+    bot, emulator, settings, data, file_name, mime_type, expected
+):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="en")
+    emulator.send_document(alice, data, file_name=file_name, mime_type=mime_type)
+    reply = await _reply(emulator, alice)
+    assert expected in reply.text
+    assert _rows(settings.database_path) == []
+
+
+async def test_file_over_20_mb_is_refused_before_download(bot, emulator, settings):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="en")
+    emulator.send_document(
+        alice, b"\xff\xd8tiny", file_name="huge.jpg", mime_type="image/jpeg", file_size=25 * 1024 * 1024
+    )
+    reply = await _reply(emulator, alice)
+    assert "20 MB" in reply.text
+    assert not [call for call in emulator.calls if call.method.lower() == "getfile"]
+
+
+async def test_text_gets_a_hint(bot, emulator):
+    giulia = emulator.user(id=1002, first_name="Giulia", language_code="it")
+    emulator.send_text(giulia, "ciao")
+    reply = await _reply(emulator, giulia)
+    assert "Mandami la foto" in reply.text
