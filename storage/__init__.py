@@ -1,5 +1,33 @@
-"""SQLite storage for the bot: users and classifications, with versioned migrations."""
+"""SQLite storage for the bot: users, classifications, feedback and digest deliveries.
 
-from storage.database import SCHEMA_VERSION, ClassificationRecord, Database, utc_now
+The schema is versioned and migrated on open. Nothing here imports `telegram`.
+"""
 
-__all__ = ["SCHEMA_VERSION", "ClassificationRecord", "Database", "utc_now"]
+from storage.database import Database
+from storage.records import (
+    CLASSIFICATION_STATUSES,
+    DELIVERY_KINDS,
+    DELIVERY_STATUSES,
+    FEEDBACK_VERDICTS,
+    ClassificationRecord,
+    FeedbackRow,
+)
+from storage.schema import SCHEMA_VERSION
+from storage.style_summary import StyleSummary
+from storage.timestamps import utc_now
+from storage.trend_summary import TrendRow, TrendSummary
+
+__all__ = [
+    "CLASSIFICATION_STATUSES",
+    "DELIVERY_KINDS",
+    "DELIVERY_STATUSES",
+    "FEEDBACK_VERDICTS",
+    "SCHEMA_VERSION",
+    "ClassificationRecord",
+    "Database",
+    "FeedbackRow",
+    "StyleSummary",
+    "TrendRow",
+    "TrendSummary",
+    "utc_now",
+]

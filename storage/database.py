@@ -1,81 +1,48 @@
-"""SQLite storage through aiosqlite: users and the classification log.
+"""SQLite storage through aiosqlite: users, the classification log, feedback and digest deliveries.
 
 The database runs in WAL mode so readers (a backup, a digest query) never block the bot's writes.
-The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[i]` moves a database from
-version i to i + 1, and `Database.open` applies the missing ones in one transaction each.
-Photos are never stored: a row holds Telegram's ids and the model's answer.
+`Database.open` applies the schema's missing migrations (see `storage.schema`). Photos are never
+stored: a row holds Telegram's ids and the model's answer, and a feedback row may keep the 28x28
+image that the model saw.
+
+One connection serves the whole bot. An asyncio lock serialises the methods, so a transaction
+that spans several statements never interleaves with another coroutine's statements.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
-__all__ = ["SCHEMA_VERSION", "ClassificationRecord", "Database"]
+from storage.records import (
+    CLASSIFICATION_COLUMNS,
+    CLASSIFICATION_STATUSES,
+    DELIVERY_KINDS,
+    DELIVERY_STATUSES,
+    ClassificationRecord,
+    FeedbackRow,
+    classification_from_row,
+    feedback_from_row,
+    require_choice,
+    validate_feedback,
+)
+from storage.schema import SCHEMA_VERSION, migrate
+from storage.style_summary import StyleSummary, load_style_summary
+from storage.timestamps import format_timestamp, require_aware, utc_now
+from storage.trend_summary import TrendSummary, load_trend_summary
+
+__all__ = ["SCHEMA_VERSION", "ClassificationRecord", "Database", "utc_now"]
 
 logger = logging.getLogger(__name__)
-
-MIGRATIONS: tuple[str, ...] = (
-    # 0 -> 1: users and the classification log.
-    """
-    CREATE TABLE users (
-        id INTEGER PRIMARY KEY,
-        language TEXT,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL
-    );
-    CREATE TABLE classifications (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        user_id INTEGER NOT NULL,
-        chat_id INTEGER NOT NULL,
-        message_id INTEGER NOT NULL,
-        file_unique_id TEXT NOT NULL,
-        label TEXT NOT NULL,
-        label_id INTEGER NOT NULL,
-        confidence REAL NOT NULL,
-        top3 TEXT NOT NULL,
-        model_version TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE UNIQUE INDEX classifications_by_message
-        ON classifications (chat_id, message_id, file_unique_id);
-    CREATE INDEX classifications_by_user ON classifications (user_id, created_at);
-    CREATE INDEX classifications_by_time ON classifications (created_at);
-    """,
-)
-
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def utc_now() -> datetime:
-    """Return the current time in UTC (a function so tests can pass their own times)."""
-    return datetime.now(UTC)
-
-
-def _timestamp(moment: datetime) -> str:
-    """Format a time as ISO 8601 in UTC, which also sorts correctly as text."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-@dataclass(frozen=True)
-class ClassificationRecord:
-    """One answer the bot gave: who sent what, and what the model said."""
-
-    user_id: int
-    chat_id: int
-    message_id: int
-    file_unique_id: str
-    label: str
-    label_id: int
-    confidence: float
-    top3: tuple[tuple[str, float], ...]
-    model_version: str
-    created_at: datetime
 
 
 class Database:
@@ -83,6 +50,7 @@ class Database:
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
+        self._lock = asyncio.Lock()
         self.path = path
 
     @classmethod
@@ -96,118 +64,348 @@ class Database:
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA foreign_keys=ON")
             await connection.execute("PRAGMA busy_timeout=5000")
-            await _migrate(connection)
+            await migrate(connection)
         except BaseException:
             await connection.close()
             raise
         return cls(connection, path)
 
     async def close(self) -> None:
-        """Close the connection; pending writes were committed by each method."""
-        await self._connection.close()
+        """Close the connection after the methods already running or waiting finish.
+
+        Each method commits its own writes, so nothing is pending.
+        """
+        async with self._lock:
+            await self._connection.close()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> AsyncIterator[aiosqlite.Connection]:
+        """Run the block in one transaction, committing when it ends and rolling back when it raises.
+
+        Writers take the write lock up front (BEGIN IMMEDIATE) rather than upgrading a read
+        lock later, which could fail with SQLITE_BUSY. A plain BEGIN gives readers one snapshot.
+        """
+        async with self._lock:
+            await self._connection.execute(begin)
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.rollback()
+                raise
+            await self._connection.commit()
+
+    async def _fetch_all(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        async with self._lock, self._connection.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _fetch_value(self, sql: str, parameters: tuple = ()) -> Any:
+        """Return the first column of the first row, or None when there is no row."""
+        rows = await self._fetch_all(sql, parameters)
+        return rows[0][0] if rows else None
 
     async def schema_version(self) -> int:
         """Return the schema version stored in the file."""
-        async with self._connection.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0])
+        return int(await self._fetch_value("PRAGMA user_version"))
+
+    # Users.
 
     async def record_user(self, user_id: int, language: str | None, seen_at: datetime) -> None:
         """Insert a user or update their language and last-seen time."""
-        stamp = _timestamp(seen_at)
-        await self._connection.execute(
-            """
-            INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET
-                language = COALESCE(excluded.language, users.language),
-                last_seen = excluded.last_seen
-            """,
-            (user_id, language, stamp, stamp),
-        )
-        await self._connection.commit()
+        stamp = format_timestamp(seen_at)
+        async with self._transaction() as connection:
+            await connection.execute(
+                """
+                INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    language = COALESCE(excluded.language, users.language),
+                    last_seen = excluded.last_seen
+                """,
+                (user_id, language, stamp, stamp),
+            )
 
-    async def record_classification(self, record: ClassificationRecord) -> bool:
-        """Store one answer; return False when that message was already logged (a repeat update)."""
-        cursor = await self._connection.execute(
-            """
-            INSERT OR IGNORE INTO classifications (
-                user_id, chat_id, message_id, file_unique_id, label, label_id,
-                confidence, top3, model_version, created_at
-            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            (
-                record.user_id,
-                record.chat_id,
-                record.message_id,
-                record.file_unique_id,
-                record.label,
-                record.label_id,
-                record.confidence,
-                json.dumps([[label, round(p, 6)] for label, p in record.top3]),
-                record.model_version,
-                _timestamp(record.created_at),
-            ),
-        )
-        await self._connection.commit()
-        return cursor.rowcount == 1
+    async def set_language_override(self, user_id: int, language: str | None, at: datetime) -> None:
+        """Store the language a user chose, or None to follow Telegram's language again.
+
+        A missing user is inserted, first and last seen at `at`. A known user's last-seen time
+        is left to `record_user`.
+        """
+        async with self._transaction() as connection:
+            await _insert_user_if_missing(connection, user_id, at)
+            await connection.execute(
+                "UPDATE users SET language_override = ? WHERE id = ?", (language, user_id)
+            )
+
+    async def language_override(self, user_id: int) -> str | None:
+        """Return the language a user chose, None when they chose none or are unknown."""
+        return await self._fetch_value("SELECT language_override FROM users WHERE id = ?", (user_id,))
+
+    async def set_subscription(self, user_id: int, subscribed: bool, at: datetime) -> bool:
+        """Subscribe or unsubscribe a user from the weekly digest and return whether the state changed.
+
+        Subscribing again keeps the first `subscribed_at`. Unsubscribing clears it, so a later
+        subscription records its own time. A missing user is inserted first, seen at `at`.
+        """
+        async with self._transaction() as connection:
+            await _insert_user_if_missing(connection, user_id, at)
+            if subscribed:
+                cursor = await connection.execute(
+                    "UPDATE users SET subscribed = 1, subscribed_at = ? WHERE id = ? AND subscribed = 0",
+                    (format_timestamp(at), user_id),
+                )
+            else:
+                cursor = await connection.execute(
+                    "UPDATE users SET subscribed = 0, subscribed_at = NULL WHERE id = ? AND subscribed = 1",
+                    (user_id,),
+                )
+            return cursor.rowcount == 1
+
+    async def is_subscribed(self, user_id: int) -> bool:
+        """Return whether a user is subscribed, which is False for an unknown user."""
+        return bool(await self._fetch_value("SELECT subscribed FROM users WHERE id = ?", (user_id,)))
+
+    async def subscribers(self) -> list[int]:
+        """Return the ids of subscribed users, in ascending order."""
+        rows = await self._fetch_all("SELECT id FROM users WHERE subscribed = 1 ORDER BY id")
+        return [row[0] for row in rows]
+
+    # Classifications.
+
+    async def record_classification(self, record: ClassificationRecord) -> int | None:
+        """Store one classification and return its row id, or None when that message was already logged.
+
+        A repeat comes from Telegram delivering the same update twice, and the first row is kept.
+        `record.id` is ignored. Raises ValueError for a status outside CLASSIFICATION_STATUSES.
+        """
+        require_choice(record.status, CLASSIFICATION_STATUSES, "status")
+        async with self._transaction() as connection:
+            cursor = await connection.execute(
+                """
+                INSERT OR IGNORE INTO classifications (
+                    user_id, chat_id, message_id, file_unique_id, label, label_id, confidence,
+                    top3, model_version, created_at, status, colours, media_group_id
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    record.user_id,
+                    record.chat_id,
+                    record.message_id,
+                    record.file_unique_id,
+                    record.label,
+                    record.label_id,
+                    record.confidence,
+                    json.dumps([[label, round(p, 6)] for label, p in record.top3]),
+                    record.model_version,
+                    format_timestamp(record.created_at),
+                    record.status,
+                    json.dumps(list(record.colours)),
+                    record.media_group_id,
+                ),
+            )
+            return cursor.lastrowid if cursor.rowcount == 1 else None
 
     async def classifications_of_user(self, user_id: int) -> list[ClassificationRecord]:
         """Return a user's logged answers, oldest first."""
-        async with self._connection.execute(
-            """
-            SELECT user_id, chat_id, message_id, file_unique_id, label, label_id, confidence,
-                   top3, model_version, created_at
-            FROM classifications WHERE user_id = ? ORDER BY created_at, id
-            """,
+        rows = await self._fetch_all(
+            f"SELECT {CLASSIFICATION_COLUMNS} FROM classifications WHERE user_id = ? ORDER BY created_at, id",
             (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [_record_from_row(row) for row in rows]
+        )
+        return [classification_from_row(row) for row in rows]
+
+    async def classification_by_id(self, classification_id: int) -> ClassificationRecord | None:
+        """Return one logged classification, or None when no row has that id."""
+        rows = await self._fetch_all(
+            f"SELECT {CLASSIFICATION_COLUMNS} FROM classifications WHERE id = ?", (classification_id,)
+        )
+        return classification_from_row(rows[0]) if rows else None
+
+    async def delete_classifications_before(self, cutoff: datetime) -> int:
+        """Delete classifications created before `cutoff` with their feedback, and return how many.
+
+        Raises ValueError when `cutoff` is naive.
+        """
+        require_aware(cutoff, "cutoff")
+        async with self._transaction() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM classifications WHERE created_at < ?", (format_timestamp(cutoff),)
+            )
+            deleted = cursor.rowcount
+        logger.info("Deleted %d classifications created before %s", deleted, cutoff.isoformat())
+        return deleted
+
+    # Summaries.
+
+    async def style_summary(self, user_id: int, now: datetime, days: int = 30) -> StyleSummary:
+        """Summarise a user's garments of all time and of the `days` days before `now`.
+
+        Raises ValueError when `now` is naive or `days` is not positive.
+        """
+        async with self._lock:
+            return await load_style_summary(self._connection, user_id, now, days)
+
+    async def trend_summary(self, week_start: datetime) -> TrendSummary:
+        """Compare the 7 days from `week_start` with the 7 days before, in aggregates only.
+
+        Raises ValueError when `week_start` is naive.
+        """
+        async with self._transaction("BEGIN") as connection:
+            return await load_trend_summary(connection, week_start)
+
+    # Feedback.
+
+    async def record_feedback(
+        self,
+        classification_id: int,
+        user_id: int,
+        verdict: str,
+        corrected_label_id: int | None,
+        model_input: bytes | None,
+        at: datetime,
+    ) -> None:
+        """Store a verdict on one classification, replacing any earlier verdict on it.
+
+        `corrected_label_id` is None exactly when the verdict is 'confirmed'. `model_input` is
+        the 28x28 uint8 image the model saw, row by row, or None. Raises ValueError for a value
+        that breaks these rules. Raises LookupError when no classification has
+        `classification_id`, which happens when it was deleted after the reply was sent.
+        """
+        validate_feedback(verdict, corrected_label_id, model_input)
+        async with self._transaction() as connection:
+            async with connection.execute(
+                "SELECT 1 FROM classifications WHERE id = ?", (classification_id,)
+            ) as cursor:
+                if await cursor.fetchone() is None:
+                    raise LookupError(f"classification {classification_id} not found")
+            await connection.execute(
+                """
+                INSERT INTO feedback (
+                    classification_id, user_id, verdict, corrected_label_id, model_input, created_at
+                ) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (classification_id) DO UPDATE SET
+                    user_id = excluded.user_id,
+                    verdict = excluded.verdict,
+                    corrected_label_id = excluded.corrected_label_id,
+                    model_input = excluded.model_input,
+                    created_at = excluded.created_at
+                """,
+                (classification_id, user_id, verdict, corrected_label_id, model_input, format_timestamp(at)),
+            )
+
+    async def feedback_rows(self) -> list[FeedbackRow]:
+        """Return every verdict with the classification it judges, oldest first, for exporting."""
+        rows = await self._fetch_all(
+            """
+            SELECT f.classification_id, c.label, c.label_id, f.verdict, f.corrected_label_id,
+                   f.model_input, c.model_version, f.created_at
+            FROM feedback AS f JOIN classifications AS c ON c.id = f.classification_id
+            ORDER BY f.created_at, f.id
+            """
+        )
+        return [feedback_from_row(row) for row in rows]
+
+    # Digest deliveries.
+
+    async def record_delivery(self, period: str, kind: str, chat_id: int, status: str, at: datetime) -> None:
+        """Store the outcome of one attempt to send a digest, counting the attempt.
+
+        `period` names the digest's week, such as "2026-W49". Raises ValueError for a kind outside
+        DELIVERY_KINDS or a status outside DELIVERY_STATUSES.
+        """
+        require_choice(kind, DELIVERY_KINDS, "kind")
+        require_choice(status, DELIVERY_STATUSES, "status")
+        async with self._transaction() as connection:
+            await connection.execute(
+                """
+                INSERT INTO digest_deliveries (period, kind, chat_id, status, attempts, updated_at)
+                VALUES (?, ?, ?, ?, 1, ?)
+                ON CONFLICT (period, kind, chat_id) DO UPDATE SET
+                    status = excluded.status,
+                    attempts = digest_deliveries.attempts + 1,
+                    updated_at = excluded.updated_at
+                """,
+                (period, kind, chat_id, status, format_timestamp(at)),
+            )
+
+    async def delivery_status(self, period: str, kind: str, chat_id: int) -> str | None:
+        """Return the last recorded status of a digest delivery, None when none was attempted."""
+        return await self._fetch_value(
+            "SELECT status FROM digest_deliveries WHERE period = ? AND kind = ? AND chat_id = ?",
+            (period, kind, chat_id),
+        )
+
+    # Whole database.
+
+    async def forget_user(self, user_id: int) -> dict[str, int]:
+        """Delete every row about a user in one transaction and return the deleted row count per table.
+
+        That is the user's row, their classifications and those in their private chat (whose
+        chat id is the user id), feedback they gave or that judges those classifications, and
+        digest deliveries to their chat.
+        """
+        async with self._transaction() as connection:
+            deleted = {
+                "feedback": await _delete(
+                    connection,
+                    """
+                    DELETE FROM feedback WHERE user_id = :user OR classification_id IN (
+                        SELECT id FROM classifications WHERE user_id = :user OR chat_id = :user
+                    )
+                    """,
+                    user_id,
+                ),
+                "classifications": await _delete(
+                    connection,
+                    "DELETE FROM classifications WHERE user_id = :user OR chat_id = :user",
+                    user_id,
+                ),
+                "digest_deliveries": await _delete(
+                    connection, "DELETE FROM digest_deliveries WHERE chat_id = :user", user_id
+                ),
+                "users": await _delete(connection, "DELETE FROM users WHERE id = :user", user_id),
+            }
+        logger.info("Deleted all rows about one user: %s", deleted)
+        return deleted
+
+    async def backup_to(self, path: Path | str) -> None:
+        """Copy the whole database to `path` with SQLite's online backup, replacing that file.
+
+        The copy is consistent. It contains every committed write made before the call and none
+        made after. Raises ValueError when `path` is this database's own file.
+        """
+        target_path = Path(path)
+        if target_path.resolve() == self.path.resolve():
+            raise ValueError(f"cannot back up the database onto itself: {target_path}")
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        # aiosqlite runs the backup in its worker thread, so the target connection must allow use
+        # from a thread other than the one that opened it.
+        target = sqlite3.connect(target_path, check_same_thread=False)
+        try:
+            async with self._lock:
+                await self._connection.backup(target)
+        finally:
+            target.close()
+        logger.info("Backed up the database to %s", target_path)
 
     async def count_rows(self, table: str) -> int:
         """Return the number of rows in one of the schema's tables."""
         if table not in await self.table_names():
             raise ValueError(f"unknown table {table!r}")
-        async with self._connection.execute(f'SELECT COUNT(*) FROM "{table}"') as cursor:
-            row = await cursor.fetchone()
-        return int(row[0])
+        return int(await self._fetch_value(f'SELECT COUNT(*) FROM "{table}"'))
 
     async def table_names(self) -> list[str]:
         """Return the names of the schema's tables."""
-        async with self._connection.execute(
+        rows = await self._fetch_all(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        ) as cursor:
-            return [row[0] for row in await cursor.fetchall()]
+        )
+        return [row[0] for row in rows]
 
 
-def _record_from_row(row: tuple) -> ClassificationRecord:
-    top3 = tuple((label, float(p)) for label, p in json.loads(row[7]))
-    return ClassificationRecord(
-        user_id=row[0],
-        chat_id=row[1],
-        message_id=row[2],
-        file_unique_id=row[3],
-        label=row[4],
-        label_id=row[5],
-        confidence=row[6],
-        top3=top3,
-        model_version=row[8],
-        created_at=datetime.fromisoformat(row[9]),
+async def _insert_user_if_missing(connection: aiosqlite.Connection, user_id: int, at: datetime) -> None:
+    stamp = format_timestamp(at)
+    await connection.execute(
+        "INSERT OR IGNORE INTO users (id, first_seen, last_seen) VALUES (?, ?, ?)", (user_id, stamp, stamp)
     )
 
 
-async def _migrate(connection: aiosqlite.Connection) -> None:
-    async with connection.execute("PRAGMA user_version") as cursor:
-        (version,) = await cursor.fetchone()
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"database schema version {version} is newer than this program's {SCHEMA_VERSION}; "
-            "upgrade Fashion Assistant before opening it"
-        )
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        # executescript commits any open transaction first, so each migration is wrapped in its
-        # own explicit transaction together with the version bump.
-        await connection.executescript(
-            f"BEGIN;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};\nCOMMIT;"
-        )
-        logger.info("Database migrated to schema version %d", target)
+async def _delete(connection: aiosqlite.Connection, sql: str, user_id: int) -> int:
+    cursor = await connection.execute(sql, {"user": user_id})
+    return cursor.rowcount

@@ -1,0 +1,105 @@
+"""One customer's style profile, computed from their rows in the classification log.
+
+Only classifications with status 'confident' count as garments. Unsure classifications and photos
+that showed no known garment are counted separately, in `uncertain_total`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.records import CONFIDENT
+from storage.timestamps import format_timestamp, parse_timestamp, require_aware
+
+__all__ = ["StyleSummary", "load_style_summary"]
+
+
+@dataclass(frozen=True)
+class StyleSummary:
+    """Counts of one customer's garments, all time and over the last `days` days."""
+
+    days: int
+    # Garments of all time and of the last `days` days.
+    total: int
+    recent_total: int
+    # Unsure and unknown-garment classifications of all time.
+    uncertain_total: int
+    # (label, count) pairs, highest count first, then by label.
+    by_label_total: tuple[tuple[str, int], ...]
+    by_label_recent: tuple[tuple[str, int], ...]
+    # The most frequent label of all time. Among equal counts, the label photographed last wins.
+    favourite: str | None
+    # (colour, number of recent garments showing it) pairs, highest count first, then by colour.
+    colours_recent: tuple[tuple[str, int], ...]
+    # Times of the customer's first and last garment, None when there is none.
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+async def load_style_summary(
+    connection: aiosqlite.Connection, user_id: int, now: datetime, days: int
+) -> StyleSummary:
+    """Read a customer's classifications and summarise them.
+
+    Recent means created at or after `now - days`. Raises ValueError when `now` is naive or
+    `days` is not positive.
+    """
+    require_aware(now, "now")
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    recent_from = format_timestamp(now - timedelta(days=days))
+
+    async with connection.execute(
+        """
+        SELECT label, status, colours, created_at FROM classifications
+        WHERE user_id = ? ORDER BY created_at, id
+        """,
+        (user_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+
+    labels_total: Counter[str] = Counter()
+    labels_recent: Counter[str] = Counter()
+    colours_recent: Counter[str] = Counter()
+    last_time_of_label: dict[str, str] = {}
+    garment_times: list[str] = []
+    uncertain_total = 0
+    for label, status, colours, created_at in rows:
+        if status != CONFIDENT:
+            uncertain_total += 1
+            continue
+        labels_total[label] += 1
+        last_time_of_label[label] = created_at
+        garment_times.append(created_at)
+        if created_at >= recent_from:
+            labels_recent[label] += 1
+            # A colour counts once per garment even if the list repeats it.
+            colours_recent.update(set(json.loads(colours)))
+
+    return StyleSummary(
+        days=days,
+        total=labels_total.total(),
+        recent_total=labels_recent.total(),
+        uncertain_total=uncertain_total,
+        by_label_total=_by_count(labels_total),
+        by_label_recent=_by_count(labels_recent),
+        favourite=_favourite(labels_total, last_time_of_label),
+        colours_recent=_by_count(colours_recent),
+        first_at=parse_timestamp(garment_times[0]) if garment_times else None,
+        last_at=parse_timestamp(garment_times[-1]) if garment_times else None,
+    )
+
+
+def _by_count(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _favourite(counts: Counter[str], last_time_of_label: dict[str, str]) -> str | None:
+    if not counts:
+        return None
+    return max(counts, key=lambda label: (counts[label], last_time_of_label[label]))

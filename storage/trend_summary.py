@@ -1,0 +1,143 @@
+"""Shop-wide trends for one week compared with the week before, for the staff digest.
+
+The result contains aggregates only, never a user id, so it can be shown to staff as it is.
+Label counts use confident classifications. Photo, customer and confidence figures use every
+classification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.timestamps import format_timestamp, require_aware
+
+__all__ = ["TrendRow", "TrendSummary", "load_trend_summary"]
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One label's confident count in the week and in the week before."""
+
+    label: str
+    this_week: int
+    last_week: int
+    # this_week - last_week.
+    change: int
+    # change / last_week, None when last_week is 0.
+    change_ratio: float | None
+
+
+@dataclass(frozen=True)
+class TrendSummary:
+    """Aggregates for the 7 days from `week_start`, compared with the 7 days before."""
+
+    week_start: datetime
+    # (label, count) pairs of confident classifications, highest count first, then by label.
+    this_week: tuple[tuple[str, int], ...]
+    last_week: tuple[tuple[str, int], ...]
+    # Every label seen in either week, by this week's count, then last week's, then label.
+    rows: tuple[TrendRow, ...]
+    # The label with the largest rise or fall, None when no label rose or fell.
+    rising: str | None
+    falling: str | None
+    photos_this_week: int
+    active_customers: int
+    new_customers: int
+    # Mean model confidence over this week's classifications, None when there were none.
+    average_confidence: float | None
+    feedback_confirmed: int
+    feedback_corrected: int
+
+
+async def load_trend_summary(connection: aiosqlite.Connection, week_start: datetime) -> TrendSummary:
+    """Count this week's and last week's classifications, customers and feedback.
+
+    Each week includes its start and excludes its end. Raises ValueError when `week_start` is
+    naive. The caller runs this inside one read transaction so that the figures agree.
+    """
+    require_aware(week_start, "week_start")
+    previous_start = format_timestamp(week_start - WEEK)
+    start = format_timestamp(week_start)
+    end = format_timestamp(week_start + WEEK)
+
+    async with connection.execute(
+        """
+        SELECT label, SUM(created_at >= :start), SUM(created_at < :start)
+        FROM classifications
+        WHERE status = 'confident' AND created_at >= :previous_start AND created_at < :end
+        GROUP BY label
+        """,
+        {"previous_start": previous_start, "start": start, "end": end},
+    ) as cursor:
+        label_counts = [(label, int(now), int(before)) for label, now, before in await cursor.fetchall()]
+
+    async with connection.execute(
+        """
+        SELECT COUNT(*), COUNT(DISTINCT user_id), AVG(confidence) FROM classifications
+        WHERE created_at >= ? AND created_at < ?
+        """,
+        (start, end),
+    ) as cursor:
+        photos, active_customers, average_confidence = await cursor.fetchone()
+
+    async with connection.execute(
+        "SELECT COUNT(*) FROM users WHERE first_seen >= ? AND first_seen < ?", (start, end)
+    ) as cursor:
+        (new_customers,) = await cursor.fetchone()
+
+    async with connection.execute(
+        "SELECT verdict, COUNT(*) FROM feedback WHERE created_at >= ? AND created_at < ? GROUP BY verdict",
+        (start, end),
+    ) as cursor:
+        verdict_counts = dict(await cursor.fetchall())
+
+    rows = tuple(
+        sorted(
+            (_trend_row(label, now, before) for label, now, before in label_counts),
+            key=lambda row: (-row.this_week, -row.last_week, row.label),
+        )
+    )
+    return TrendSummary(
+        week_start=week_start,
+        this_week=_by_count((row.label, row.this_week) for row in rows if row.this_week),
+        last_week=_by_count((row.label, row.last_week) for row in rows if row.last_week),
+        rows=rows,
+        rising=_largest_change(rows, sign=1),
+        falling=_largest_change(rows, sign=-1),
+        photos_this_week=photos,
+        active_customers=active_customers,
+        new_customers=new_customers,
+        average_confidence=average_confidence,
+        feedback_confirmed=verdict_counts.get("confirmed", 0),
+        feedback_corrected=verdict_counts.get("corrected", 0),
+    )
+
+
+def _trend_row(label: str, this_week: int, last_week: int) -> TrendRow:
+    change = this_week - last_week
+    return TrendRow(
+        label=label,
+        this_week=this_week,
+        last_week=last_week,
+        change=change,
+        change_ratio=change / last_week if last_week else None,
+    )
+
+
+def _by_count(counts: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts, key=lambda item: (-item[1], item[0])))
+
+
+def _largest_change(rows: tuple[TrendRow, ...], sign: int) -> str | None:
+    """Return the label whose change has `sign` and the largest size; ties go to the bigger week."""
+    moved = [row for row in rows if row.change * sign > 0]
+    if not moved:
+        return None
+    # rows is sorted by this week's count, so among equal changes max keeps the busier label.
+    return max(moved, key=lambda row: row.change * sign).label
