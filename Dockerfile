@@ -15,6 +15,7 @@ COPY bot ./bot
 COPY classifier ./classifier
 COPY storage ./storage
 COPY emulator ./emulator
+COPY insights ./insights
 COPY models ./models
 RUN pip install --no-compile . \
     && useradd --system --uid 10001 --home-dir /app fashion \
