@@ -6,19 +6,29 @@ local emulator. The database is opened and the model loaded once, in `post_init`
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot import handlers
 from bot.config import Settings
+from bot.filters import ADDRESSED_TO_BOT, IMAGE_DOCUMENT, IN_ALBUM
 from bot.services import BotServices
 from classifier.inference import GarmentClassifier
-from storage import Database
+from storage import Database, utc_now
 
 __all__ = ["build_application", "run_polling", "running"]
 
@@ -32,7 +42,16 @@ CONCURRENT_UPDATES = 64
 _COMMANDS = [
     BotCommand("start", "What this bot does"),
     BotCommand("help", "How it works and what it stores"),
+    BotCommand("mystyle", "Your style"),
+    BotCommand("trends", "What customers sent this week"),
+    BotCommand("subscribe", "Weekly summary of your style"),
+    BotCommand("unsubscribe", "Stop the weekly summary"),
+    BotCommand("language", "English or Italian"),
+    BotCommand("privacy", "What is stored and for how long"),
+    BotCommand("forget", "Delete everything about you"),
 ]
+# The retention job runs daily at this time, UTC.
+RETENTION_TIME = datetime.time(3, 30, tzinfo=datetime.UTC)
 
 
 def build_application(settings: Settings) -> Application:
@@ -47,27 +66,53 @@ def build_application(settings: Settings) -> Application:
         .post_shutdown(_close_services)
         .build()
     )
+    application.bot_data["settings"] = settings
     _add_handlers(application)
+    application.job_queue.run_daily(_delete_expired, RETENTION_TIME, name="retention")
     return application
 
 
 def _add_handlers(application: Application) -> None:
-    # TODO: photos in group chats are ignored until the bot can tell which ones address it.
-    private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("start", handlers.handle_start))
-    application.add_handler(CommandHandler("help", handlers.handle_help))
-    application.add_handler(MessageHandler(filters.PHOTO & private, handlers.handle_photo))
-    application.add_handler(MessageHandler(filters.Document.IMAGE & private, handlers.handle_image_document))
+    message = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE & message
+    # In groups the bot only looks at photos that mention it or reply to it.
+    addressed = private | (filters.ChatType.GROUPS & message & ADDRESSED_TO_BOT)
+
+    for command, callback in [("start", handlers.handle_start), ("help", handlers.handle_help)]:
+        application.add_handler(CommandHandler(command, callback, filters=message))
+    for command, callback in [
+        ("language", handlers.handle_language),
+        ("mystyle", handlers.handle_mystyle),
+        ("trends", handlers.handle_trends),
+        ("subscribe", handlers.handle_subscribe),
+        ("unsubscribe", handlers.handle_unsubscribe),
+        ("privacy", handlers.handle_privacy),
+        ("forget", handlers.handle_forget),
+    ]:
+        application.add_handler(CommandHandler(command, callback, filters=private))
+    application.add_handler(
+        CallbackQueryHandler(handlers.handle_feedback, pattern=r"^fb:(ok|no|set):\d+(:\d+)?$")
+    )
+    application.add_handler(CallbackQueryHandler(handlers.handle_language_choice, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(handlers.handle_forget_answer, pattern=r"^forget:"))
+
+    application.add_handler(MessageHandler(filters.PHOTO & addressed, handlers.handle_photo))
+    application.add_handler(MessageHandler(filters.ANIMATION & addressed, handlers.handle_animation))
+    application.add_handler(MessageHandler(IMAGE_DOCUMENT & addressed, handlers.handle_image_document))
+    application.add_handler(MessageHandler(IN_ALBUM & private, handlers.handle_skipped_album_item))
     application.add_handler(MessageHandler(filters.Document.ALL & private, handlers.handle_other_document))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, handlers.handle_text))
-    application.add_handler(
-        MessageHandler(
-            (filters.Sticker.ALL | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.VIDEO_NOTE)
-            & private,
-            handlers.handle_unsupported,
-        )
-    )
+    application.add_handler(MessageHandler(private & ~filters.COMMAND, handlers.handle_unsupported))
     application.add_error_handler(handlers.handle_error)
+
+
+async def _delete_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete classifications older than the retention period."""
+    settings: Settings = context.application.bot_data["settings"]
+    services: BotServices = context.application.bot_data["services"]
+    cutoff = utc_now() - datetime.timedelta(days=settings.retention_days)
+    deleted = await services.database.delete_classifications_before(cutoff)
+    logger.info("Retention: deleted %d classifications older than %d days", deleted, settings.retention_days)
 
 
 def _open_services(settings: Settings):

@@ -81,6 +81,19 @@ def _command_classify(arguments: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _command_export_feedback(arguments: argparse.Namespace) -> int:
+    import asyncio
+
+    from storage.export import export_feedback
+
+    summary = asyncio.run(export_feedback(arguments.database, arguments.output))
+    print(
+        f"{summary.rated} rated answers ({summary.corrected} corrected); {summary.with_images} with the "
+        f"model's input written to {arguments.output}/feedback.npz, all listed in feedback.csv"
+    )
+    return 0
+
+
 def _command_train(arguments: argparse.Namespace) -> int:
     if arguments.arch == "fashion":
         from classifier.photo_training import PhotoTrainingOptions, train_fashion
@@ -106,6 +119,7 @@ def _command_train(arguments: argparse.Namespace) -> int:
             data_dir=arguments.data_dir,
             output=arguments.output or Path("models/seed"),
             limit=arguments.limit,
+            validation_images=arguments.validation_images,
             **({"epochs": arguments.epochs} if arguments.epochs else {}),
         )
         card = train(options)
@@ -152,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model")
     classify.set_defaults(handler=_command_classify)
 
+    export = commands.add_parser(
+        "export-feedback", help="write customers' confirmations and corrections as a labelled dataset"
+    )
+    export.add_argument("--database", type=Path, default=Path("data/fashion.db"), help="SQLite file")
+    export.add_argument("--output", type=Path, default=Path("feedback"), help="output folder")
+    export.set_defaults(handler=_command_export_feedback)
+
     train = commands.add_parser("train", help="train a model on Fashion-MNIST (needs the train extra)")
     train.add_argument(
         "--arch",
@@ -162,7 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--epochs",
         type=int,
-        help="training epochs (default: 40 for seed, with early stopping; 14 for fashion)",
+        help="training epochs (seed: maximum for --validation-images, default 50; fashion: default 14)",
     )
     train.add_argument(
         "--real-photos",
@@ -171,6 +192,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--batch-size", type=int, default=64, help="images per training step (seed only)")
     train.add_argument("--seed", type=int, default=42, help="random seed")
+    train.add_argument(
+        "--validation-images",
+        type=int,
+        default=0,
+        help="seed only: hold out N training images to search the schedule with early stopping "
+        "(0: train on all images with the schedule such a search found)",
+    )
     train.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     train.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
     train.add_argument(

@@ -20,6 +20,7 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_DATABASE = Path("data/fashion.db")
+DEFAULT_RETENTION_DAYS = 365
 
 # Telegram tokens are "<bot id>:<secret>", the secret being 30 or more URL-safe characters; the
 # emulator accepts any token of the same shape.
@@ -39,6 +40,7 @@ class Settings:
     file_base_url: str = DEFAULT_FILE_BASE_URL
     database_path: Path = DEFAULT_DATABASE
     model_path: Path = DEFAULT_MODEL_PATH
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def require_token(self) -> str:
         """Return the token, or raise `ConfigError` when it is not set."""
@@ -56,6 +58,19 @@ def _base_url(environ: Mapping[str, str], name: str, default: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError(f"{name} must be an http(s) URL such as {default}, got {value!r}")
     return value
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ConfigError(f"{name} must be a whole number of days above 0, got {value!r}")
+    return number
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,10 +94,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if model_path.suffix != ".tflite":
         raise ConfigError(f"FASHION_MODEL must be a .tflite file, got {model_path}")
 
+    retention_days = _positive_int(environ, "FASHION_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+
     return Settings(
         token=token,
         api_base_url=_base_url(environ, "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
         file_base_url=_base_url(environ, "TELEGRAM_FILE_BASE_URL", DEFAULT_FILE_BASE_URL),
         database_path=database_path,
         model_path=model_path,
+        retention_days=retention_days,
     )

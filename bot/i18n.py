@@ -10,7 +10,7 @@ import html
 
 from classifier.labels import FASHION_MNIST_CLASSES, OTHER_GARMENT
 
-__all__ = ["LANGUAGES", "MESSAGES", "class_label", "pick_language", "translate"]
+__all__ = ["LANGUAGES", "MESSAGES", "Html", "class_label", "colour_name", "pick_language", "translate"]
 
 LANGUAGES = ("en", "it")
 DEFAULT_LANGUAGE = "en"
@@ -29,6 +29,23 @@ CLASS_LABELS: dict[str, dict[str, str]] = {
     OTHER_GARMENT: {"en": "Other garment", "it": "Altro capo"},
 }
 assert set(CLASS_LABELS) == {*FASHION_MNIST_CLASSES, OTHER_GARMENT}
+
+COLOUR_NAMES: dict[str, dict[str, str]] = {
+    "black": {"en": "black", "it": "nero"},
+    "white": {"en": "white", "it": "bianco"},
+    "grey": {"en": "grey", "it": "grigio"},
+    "beige": {"en": "beige", "it": "beige"},
+    "brown": {"en": "brown", "it": "marrone"},
+    "red": {"en": "red", "it": "rosso"},
+    "orange": {"en": "orange", "it": "arancione"},
+    "yellow": {"en": "yellow", "it": "giallo"},
+    "green": {"en": "green", "it": "verde"},
+    "blue": {"en": "blue", "it": "blu"},
+    "light blue": {"en": "light blue", "it": "azzurro"},
+    "navy": {"en": "navy", "it": "blu navy"},
+    "purple": {"en": "purple", "it": "viola"},
+    "pink": {"en": "pink", "it": "rosa"},
+}
 
 MESSAGES: dict[str, dict[str, str]] = {
     "start": {
@@ -105,8 +122,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": "Questa immagine sembra danneggiata o incompleta e non riesco a leggerla. Prova a rimandarla.",
     },
     "too_many_pixels": {
-        "en": "This image is far too large ({detail}). Please send a normal photo.",
-        "it": "Questa immagine è troppo grande ({detail}). Manda una foto normale.",
+        "en": "This image has far too many pixels for me to open. Please send a normal photo.",
+        "it": "Questa immagine ha troppi pixel per poterla aprire. Manda una foto normale.",
     },
     "too_small": {
         "en": "This image is too small to see a garment. Please send a larger photo.",
@@ -124,6 +141,167 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I can only look at photos and images. Send me a photo of a garment.",
         "it": "So guardare solo foto e immagini. Mandami la foto di un capo.",
     },
+    "commands_help": {
+        "en": (
+            "<b>Commands</b>\n"
+            "/mystyle: your style over the last 30 days and overall\n"
+            "/trends: what all customers sent this week\n"
+            "/subscribe, /unsubscribe: a weekly summary of your style\n"
+            "/language: choose English or Italian\n"
+            "/privacy: what I store and for how long\n"
+            "/forget: delete everything I store about you"
+        ),
+        "it": (
+            "<b>Comandi</b>\n"
+            "/mystyle: il tuo stile negli ultimi 30 giorni e in tutto\n"
+            "/trends: che cosa hanno mandato i clienti questa settimana\n"
+            "/subscribe, /unsubscribe: un riepilogo settimanale del tuo stile\n"
+            "/language: scegli italiano o inglese\n"
+            "/privacy: che cosa conservo e per quanto tempo\n"
+            "/forget: cancella tutto ciò che conservo su di te"
+        ),
+    },
+    "language_prompt": {
+        "en": "Which language should I speak?",
+        "it": "In che lingua preferisci che ti parli?",
+    },
+    "language_auto_button": {
+        "en": "Follow my Telegram setting",
+        "it": "Segui l'impostazione di Telegram",
+    },
+    "language_set": {
+        "en": "Done: I will speak English from now on.",
+        "it": "Fatto: d'ora in poi ti parlo in italiano.",
+    },
+    "language_auto": {
+        "en": "Done: I will follow your Telegram language setting.",
+        "it": "Fatto: seguirò la lingua impostata su Telegram.",
+    },
+    "mystyle_empty": {
+        "en": "You have not sent me any garments yet. Send a photo and your style will start to show here.",
+        "it": "Non mi hai ancora mandato nessun capo. Manda una foto e qui comincerà a vedersi il tuo stile.",
+    },
+    "mystyle": {
+        "en": (
+            "<b>Your style</b>\n"
+            "Last 30 days: {recent_total} garments{recent_breakdown}\n"
+            "Overall: {total} garments{total_breakdown}\n"
+            "Favourite: <b>{favourite}</b>\n"
+            "Colours you wear most: {colours}"
+        ),
+        "it": (
+            "<b>Il tuo stile</b>\n"
+            "Ultimi 30 giorni: {recent_total} capi{recent_breakdown}\n"
+            "In tutto: {total} capi{total_breakdown}\n"
+            "Preferito: <b>{favourite}</b>\n"
+            "I colori che indossi di più: {colours}"
+        ),
+    },
+    "mystyle_chart_title": {"en": "Your garments, last 30 days", "it": "I tuoi capi, ultimi 30 giorni"},
+    "no_colours": {"en": "not enough photos yet", "it": "ancora poche foto"},
+    "no_data": {"en": "No photos yet", "it": "Ancora nessuna foto"},
+    "trends_empty": {
+        "en": "No customer has sent a photo in the last two weeks, so there are no trends yet.",
+        "it": "Nessun cliente ha mandato foto nelle ultime due settimane, quindi non ci sono ancora tendenze.",
+    },
+    "trends": {
+        "en": "<b>Trends: last 7 days against the 7 before</b>\n{lines}\n{rising}",
+        "it": "<b>Tendenze: ultimi 7 giorni rispetto ai 7 precedenti</b>\n{lines}\n{rising}",
+    },
+    "trends_rising": {"en": "Rising: <b>{label}</b>", "it": "In crescita: <b>{label}</b>"},
+    "trends_nothing_rising": {
+        "en": "Nothing is rising this week.",
+        "it": "Nulla è in crescita questa settimana.",
+    },
+    "trends_chart_title": {"en": "Garments sent by customers", "it": "Capi mandati dai clienti"},
+    "this_week": {"en": "last 7 days", "it": "ultimi 7 giorni"},
+    "last_week": {"en": "7 days before", "it": "7 giorni prima"},
+    "album_header": {"en": "Your {count} photos:", "it": "Le tue {count} foto:"},
+    "album_skipped": {"en": "not a photo, skipped", "it": "non è una foto, saltata"},
+    "album_unsure": {"en": "not sure ({label}?)", "it": "non sono sicuro ({label}?)"},
+    "feedback_right_button": {"en": "👍 Right", "it": "👍 Giusto"},
+    "feedback_wrong_button": {"en": "✏️ Wrong", "it": "✏️ Sbagliato"},
+    "feedback_choose": {"en": "Which garment is it?", "it": "Che capo è?"},
+    "feedback_thanks": {"en": "Thanks for confirming!", "it": "Grazie della conferma!"},
+    "feedback_corrected": {
+        "en": "Thanks! I noted it as {label}; it helps me learn.",
+        "it": "Grazie! L'ho segnato come {label}: mi aiuta a imparare.",
+    },
+    "feedback_not_yours": {
+        "en": "Only the person who sent the photo can rate this answer.",
+        "it": "Solo chi ha mandato la foto può valutare questa risposta.",
+    },
+    "feedback_gone": {
+        "en": "This answer is no longer stored.",
+        "it": "Questa risposta non è più conservata.",
+    },
+    "subscribe_done": {
+        "en": "Subscribed: every week I will send you a summary of your style.",
+        "it": "Iscrizione fatta: ogni settimana ti manderò un riepilogo del tuo stile.",
+    },
+    "subscribe_already": {
+        "en": "You are already subscribed to the weekly summary.",
+        "it": "Sei già iscritto al riepilogo settimanale.",
+    },
+    "unsubscribe_done": {
+        "en": "Unsubscribed: no more weekly summaries.",
+        "it": "Iscrizione annullata: niente più riepiloghi settimanali.",
+    },
+    "unsubscribe_already": {
+        "en": "You are not subscribed to the weekly summary.",
+        "it": "Non sei iscritto al riepilogo settimanale.",
+    },
+    "privacy": {
+        "en": (
+            "<b>What I store</b>\n"
+            "• For each photo: your user id, the chat and message ids, Telegram's file id, the "
+            "category I answered, its confidence, the three likeliest categories, the garment's "
+            "colour names, the model version and the time.\n"
+            "• Your language, when you first and last wrote, and whether you subscribed.\n"
+            "• If you rate an answer: your verdict and the 28x28 grayscale thumbnail the model saw.\n"
+            "• The weekly summaries I sent you.\n"
+            "The photo itself is never stored.\n\n"
+            "<b>For how long</b>\n"
+            "Answers are deleted after {retention_days} days; ratings and thumbnails with them. "
+            "/forget deletes everything about you at once."
+        ),
+        "it": (
+            "<b>Che cosa conservo</b>\n"
+            "• Per ogni foto: il tuo id utente, gli id della chat e del messaggio, l'id del file su "
+            "Telegram, la categoria che ho risposto, la sua probabilità, le tre categorie più "
+            "probabili, i nomi dei colori del capo, la versione del modello e l'ora.\n"
+            "• La tua lingua, quando mi hai scritto la prima e l'ultima volta e se sei iscritto.\n"
+            "• Se valuti una risposta: il tuo giudizio e la miniatura 28x28 in scala di grigi vista "
+            "dal modello.\n"
+            "• I riepiloghi settimanali che ti ho mandato.\n"
+            "La foto non viene mai conservata.\n\n"
+            "<b>Per quanto tempo</b>\n"
+            "Le risposte vengono cancellate dopo {retention_days} giorni, insieme a valutazioni e "
+            "miniature. /forget cancella subito tutto ciò che ti riguarda."
+        ),
+    },
+    "forget_confirm": {
+        "en": "This deletes everything I store about you: answers, ratings, subscription and settings. Continue?",
+        "it": "Così cancello tutto ciò che conservo su di te: risposte, valutazioni, iscrizione e impostazioni. Procedo?",
+    },
+    "forget_yes_button": {"en": "Yes, delete everything", "it": "Sì, cancella tutto"},
+    "forget_no_button": {"en": "Cancel", "it": "Annulla"},
+    "forget_done": {
+        "en": "Done: everything I stored about you has been deleted.",
+        "it": "Fatto: ho cancellato tutto ciò che conservavo su di te.",
+    },
+    "forget_cancelled": {
+        "en": "Cancelled: nothing was deleted.",
+        "it": "Annullato: non ho cancellato nulla.",
+    },
+    "flood_limit": {
+        "en": "That is a lot of photos at once! I will look at more in a minute.",
+        "it": "Quante foto tutte insieme! Tra un minuto ne guardo altre.",
+    },
+    "animation_not_supported": {
+        "en": "I cannot look at animations or videos. Please send a still photo.",
+        "it": "Non so guardare animazioni o video. Manda una foto.",
+    },
     "internal_error": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "it": "Scusa, qualcosa è andato storto da parte mia. Riprova tra un momento.",
@@ -138,11 +316,26 @@ def pick_language(language_code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def translate(key: str, language: str, **values: object) -> str:
-    """Return message `key` in `language`, with `values` HTML-escaped and inserted."""
+class Html(str):
+    """Text that is already valid Telegram HTML (built by `translate`), inserted without escaping."""
+
+
+def translate(key: str, language: str, **values: object) -> Html:
+    """Return message `key` in `language`, with `values` HTML-escaped (unless `Html`) and inserted."""
     text = MESSAGES[key].get(language) or MESSAGES[key][DEFAULT_LANGUAGE]
-    escaped = {name: html.escape(str(value), quote=False) for name, value in values.items()}
-    return text.format(**escaped)
+    escaped = {
+        name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+        for name, value in values.items()
+    }
+    return Html(text.format(**escaped))
+
+
+def colour_name(colour: str, language: str) -> str:
+    """Return a colour name in the user's language."""
+    names = COLOUR_NAMES.get(colour)
+    if names is None:
+        return colour
+    return names.get(language) or names[DEFAULT_LANGUAGE]
 
 
 def class_label(label: str, language: str) -> str:

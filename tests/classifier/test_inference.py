@@ -1,0 +1,64 @@
+"""The shipped model through LiteRT: the model contract, and accuracy on Fashion-MNIST."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from bot.cli import main
+from classifier.inference import GarmentClassifier
+from classifier.labels import FASHION_MNIST_CLASSES
+from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
+
+
+def test_shipped_model_meets_contract(shipped_model):
+    classifier = GarmentClassifier(shipped_model)
+    probabilities = classifier.predict_probabilities(np.random.default_rng(0).random((4, 28, 28, 1)))
+    assert probabilities.shape[0] == 4
+    assert probabilities.shape[1] >= 10
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert classifier.class_names[:10] == FASHION_MNIST_CLASSES
+
+
+def test_shipped_model_on_fashion_mnist_sample(shipped_model, fashion_mnist_dir):
+    from classifier.dataset import load_fashion_mnist
+
+    data = load_fashion_mnist(fashion_mnist_dir)
+    inputs = (data.test_images[:1000].astype(np.float32) / 255.0)[..., np.newaxis]
+    predictions = GarmentClassifier(shipped_model).classify_inputs(inputs)
+    accuracy = np.mean([p.label_id == y for p, y in zip(predictions, data.test_labels[:1000], strict=True)])
+    assert accuracy > 0.88
+
+
+def test_demo_photos_are_recognised(shipped_model):
+    classifier = GarmentClassifier(shipped_model)
+    expected = {"dress": "Dress", "sneaker": "Sneaker", "trouser": "Trouser", "bag": "Bag", "coat": "Coat"}
+    for name, label in expected.items():
+        assert classifier.classify_photo(DEMO_PHOTOS_DIR / f"{name}.jpg").label == label, name
+
+
+def test_prediction_top3_is_sorted(shipped_model):
+    prediction = GarmentClassifier(shipped_model).classify_photo(encode(garment_photo()))
+    probabilities = [p for _, p in prediction.top3]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert prediction.confidence == probabilities[0]
+    assert prediction.label == prediction.top3[0][0]
+
+
+def test_classify_json_reports_errors_and_continues(tmp_path, capsys, shipped_model):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"definitely not a jpeg")
+    missing = tmp_path / "missing.png"
+    photo = DEMO_PHOTOS_DIR / "sneaker.jpg"
+
+    status = main(["classify", "--json", str(broken), str(missing), str(photo)])
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert status == 1
+    assert [line["path"] for line in lines] == [str(broken), str(missing), str(photo)]
+    assert "error" in lines[0]
+    assert "error" in lines[1]
+    assert lines[2]["label"] == "Sneaker"
+    assert set(lines[2]) >= {"path", "label", "label_id", "confidence", "top3"}
+    assert len(lines[2]["top3"]) == 3
