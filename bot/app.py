@@ -1,14 +1,16 @@
 """Builds the python-telegram-bot `Application`: handlers, error handler, start-up and shut-down.
 
 The Telegram API base URLs come from the settings, so the same bot runs against Telegram or the
-local emulator. The database is opened and the model loaded once, in `post_init`.
+local emulator. The database is opened and the model loaded once, in `post_init`. The job queue
+runs the daily retention job, the weekly digest job and a digest catch-up at start (see
+`bot.digest`).
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
@@ -25,6 +27,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.config import Settings
+from bot.digest import SENDER_KEY, DigestSender, handle_digest, handle_stats, schedule_digests
 from bot.filters import ADDRESSED_TO_BOT, IMAGE_DOCUMENT, IN_ALBUM
 from bot.services import BotServices
 from classifier.inference import GarmentClassifier
@@ -54,21 +57,25 @@ _COMMANDS = [
 RETENTION_TIME = datetime.time(3, 30, tzinfo=datetime.UTC)
 
 
-def build_application(settings: Settings) -> Application:
-    """Return an application for `settings`; it needs a token (the emulator accepts any)."""
+def build_application(settings: Settings, clock: Callable[[], datetime.datetime] = utc_now) -> Application:
+    """Return an application for `settings`; it needs a token (the emulator accepts any).
+
+    `clock` is the current time that the weekly digests go by; tests pass a fixed one.
+    """
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .post_init(_open_services(settings))
+        .post_init(_open_services(settings, clock))
         .post_shutdown(_close_services)
         .build()
     )
     application.bot_data["settings"] = settings
     _add_handlers(application)
     application.job_queue.run_daily(_delete_expired, RETENTION_TIME, name="retention")
+    schedule_digests(application.job_queue, settings.digest)
     return application
 
 
@@ -78,7 +85,13 @@ def _add_handlers(application: Application) -> None:
     # In groups the bot only looks at photos that mention it or reply to it.
     addressed = private | (filters.ChatType.GROUPS & message & ADDRESSED_TO_BOT)
 
-    for command, callback in [("start", handlers.handle_start), ("help", handlers.handle_help)]:
+    for command, callback in [
+        ("start", handlers.handle_start),
+        ("help", handlers.handle_help),
+        # Staff commands also work in staff groups. Every other chat gets a refusal.
+        ("digest", handle_digest),
+        ("stats", handle_stats),
+    ]:
         application.add_handler(CommandHandler(command, callback, filters=message))
     for command, callback in [
         ("language", handlers.handle_language),
@@ -115,12 +128,15 @@ async def _delete_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.info("Retention: deleted %d classifications older than %d days", deleted, settings.retention_days)
 
 
-def _open_services(settings: Settings):
+def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
         database = await Database.open(settings.database_path)
         classifier = GarmentClassifier(settings.model_path)
         executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="classify")
         application.bot_data["services"] = BotServices(database, classifier, executor)
+        application.bot_data[SENDER_KEY] = DigestSender(
+            application.bot, database, settings.digest, clock=clock
+        )
         await application.bot.set_my_commands(_COMMANDS)
         logger.info("Bot ready, model %s, database %s", classifier.model_version, settings.database_path)
 

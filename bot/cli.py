@@ -1,4 +1,5 @@
-"""The `fashion-assistant` command: run the bot, try the demo, classify files, train and evaluate.
+"""The `fashion-assistant` command: run the bot, try the demo, classify files, preview the weekly
+digest, train and evaluate.
 
 Training and evaluation import TensorFlow or Matplotlib only inside their subcommands, so
 `run`, `demo` and `classify` work with the runtime dependencies alone.
@@ -9,12 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classifier.dataset import DEFAULT_DATA_DIR, DatasetNotFoundError
 from classifier.inference import DEFAULT_MODEL_PATH
+
+if TYPE_CHECKING:
+    from insights.digest import DigestPeriod
 
 __all__ = ["main"]
 
@@ -94,6 +101,60 @@ def _command_export_feedback(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _command_digest(arguments: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.config import DEFAULT_DATABASE, load_digest_settings
+    from insights.digest import week_before, week_from_label
+
+    settings = load_digest_settings()
+    database_path = arguments.database or Path(
+        os.environ.get("FASHION_DATABASE", "").strip() or DEFAULT_DATABASE
+    )
+    if not database_path.is_file():
+        raise FileNotFoundError(
+            f"database not found: {database_path}. Pass --database or set FASHION_DATABASE"
+        )
+    if arguments.week:
+        period = week_from_label(arguments.week, settings.timezone)
+    else:
+        period = week_before(datetime.now(UTC), settings.timezone)
+
+    text, chart = asyncio.run(_preview_staff_digest(database_path, period, settings.staff_language))
+    arguments.output_dir.mkdir(parents=True, exist_ok=True)
+    chart_path = arguments.output_dir / f"digest-{period.label}.png"
+    chart_path.write_bytes(chart)
+    print(text)
+    print(f"\nChart written to {chart_path}")
+    return 0
+
+
+async def _preview_staff_digest(
+    database_path: Path, period: DigestPeriod, language: str
+) -> tuple[str, bytes]:
+    """Return the staff digest of `period` as plain text, and its chart as PNG bytes."""
+    from insights.digest import build_staff_digest, plain_text
+    from storage import Database
+
+    database = await Database.open(database_path)
+    try:
+        digest = await build_staff_digest(database, period, language)
+    finally:
+        await database.close()
+    return plain_text(digest.text), digest.chart
+
+
+def _iso_week(text: str) -> str:
+    """Validate an ISO week label such as 2026-W49 for argparse, and return it without spaces."""
+    from insights.digest import parse_week_label
+
+    try:
+        parse_week_label(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text.strip()
+
+
 def _command_train(arguments: argparse.Namespace) -> int:
     if arguments.arch == "fashion":
         from classifier.photo_training import PhotoTrainingOptions, train_fashion
@@ -119,7 +180,6 @@ def _command_train(arguments: argparse.Namespace) -> int:
             data_dir=arguments.data_dir,
             output=arguments.output or Path("models/seed"),
             limit=arguments.limit,
-            validation_images=arguments.validation_images,
             **({"epochs": arguments.epochs} if arguments.epochs else {}),
         )
         card = train(options)
@@ -173,6 +233,28 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, default=Path("feedback"), help="output folder")
     export.set_defaults(handler=_command_export_feedback)
 
+    digest = commands.add_parser(
+        "digest", help="print the staff's weekly digest and write its chart, without sending anything"
+    )
+    digest.add_argument(
+        "--preview",
+        action="store_true",
+        required=True,
+        help="print the digest instead of sending it; required, because the running bot does the sending",
+    )
+    digest.add_argument(
+        "--week",
+        type=_iso_week,
+        help="ISO week such as 2026-W49, in FASHION_TIMEZONE (default: the last full week)",
+    )
+    digest.add_argument(
+        "--database", type=Path, help="SQLite file (default: FASHION_DATABASE, else data/fashion.db)"
+    )
+    digest.add_argument(
+        "--output-dir", type=Path, default=Path("."), help="folder for digest-WEEK.png (default: .)"
+    )
+    digest.set_defaults(handler=_command_digest)
+
     train = commands.add_parser("train", help="train a model on Fashion-MNIST (needs the train extra)")
     train.add_argument(
         "--arch",
@@ -183,7 +265,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--epochs",
         type=int,
-        help="training epochs (seed: maximum for --validation-images, default 50; fashion: default 14)",
+        help="training epochs (default: 30 for seed, 14 for fashion)",
     )
     train.add_argument(
         "--real-photos",
@@ -223,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one subcommand; return the exit status."""
     arguments = _parser().parse_args(argv)
     _configure_logging(arguments.verbose)
+    # PTB 22.8 warns each time it builds a RetryAfter (a flood-limit error) unless this opts in
+    # to the timedelta durations of its next major version. The bot reads no other durations.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     from bot.config import ConfigError
 
     try:

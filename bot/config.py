@@ -12,15 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.i18n import LANGUAGES
 from classifier.inference import DEFAULT_MODEL_PATH
+from insights.digest import DEFAULT_SCHEDULE, WeeklySchedule, parse_schedule
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "DigestSettings", "Settings", "load_digest_settings", "load_settings"]
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_DATABASE = Path("data/fashion.db")
 DEFAULT_RETENTION_DAYS = 365
+DEFAULT_TIMEZONE = "Europe/Rome"
+DEFAULT_STAFF_LANGUAGE = "it"
 
 # Telegram tokens are "<bot id>:<secret>", the secret being 30 or more URL-safe characters; the
 # emulator accepts any token of the same shape.
@@ -29,6 +34,18 @@ _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{8,}$")
 
 class ConfigError(ValueError):
     """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """Settings of the weekly digests: schedule, time zone, staff chats and staff language."""
+
+    schedule: WeeklySchedule = DEFAULT_SCHEDULE
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    # Chats that receive the staff digest and may use /digest and /stats: private chats of staff
+    # members (the chat id equals the user id) or staff groups.
+    staff_chat_ids: tuple[int, ...] = ()
+    staff_language: str = DEFAULT_STAFF_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class Settings:
     database_path: Path = DEFAULT_DATABASE
     model_path: Path = DEFAULT_MODEL_PATH
     retention_days: int = DEFAULT_RETENTION_DAYS
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
     def require_token(self) -> str:
         """Return the token, or raise `ConfigError` when it is not set."""
@@ -73,6 +91,65 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return number
 
 
+def _digest_schedule(environ: Mapping[str, str]) -> WeeklySchedule:
+    value = environ.get("FASHION_DIGEST_SCHEDULE", "").strip()
+    if not value:
+        return DEFAULT_SCHEDULE
+    try:
+        return parse_schedule(value)
+    except ValueError as error:
+        raise ConfigError(f"FASHION_DIGEST_SCHEDULE is invalid: {error}") from None
+
+
+def _timezone(environ: Mapping[str, str]) -> ZoneInfo:
+    value = environ.get("FASHION_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        # ZoneInfo raises ValueError for keys that are not relative paths, such as "/etc/x".
+        raise ConfigError(
+            f"FASHION_TIMEZONE: unknown time zone {value!r}. Use an IANA name such as {DEFAULT_TIMEZONE}"
+        ) from None
+
+
+def _staff_chat_ids(environ: Mapping[str, str]) -> tuple[int, ...]:
+    value = environ.get("FASHION_STAFF_CHAT_IDS", "").strip()
+    chat_ids: list[int] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            chat_id = int(item)
+        except ValueError:
+            chat_id = 0
+        if chat_id == 0:
+            raise ConfigError(
+                f"FASHION_STAFF_CHAT_IDS must be comma-separated Telegram chat ids such as "
+                f"'12345678,-1001234567890', got {item!r}"
+            )
+        if chat_id not in chat_ids:
+            chat_ids.append(chat_id)
+    return tuple(chat_ids)
+
+
+def _staff_language(environ: Mapping[str, str]) -> str:
+    value = environ.get("FASHION_STAFF_LANGUAGE", "").strip().lower() or DEFAULT_STAFF_LANGUAGE
+    if value not in LANGUAGES:
+        raise ConfigError(f"FASHION_STAFF_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {value!r}")
+    return value
+
+
+def load_digest_settings(environ: Mapping[str, str] | None = None) -> DigestSettings:
+    """Read and validate the digest variables from `environ` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    return DigestSettings(
+        schedule=_digest_schedule(environ),
+        timezone=_timezone(environ),
+        staff_chat_ids=_staff_chat_ids(environ),
+        staff_language=_staff_language(environ),
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ
@@ -103,4 +180,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_path=database_path,
         model_path=model_path,
         retention_days=retention_days,
+        digest=load_digest_settings(environ),
     )

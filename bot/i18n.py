@@ -302,6 +302,120 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I cannot look at animations or videos. Please send a still photo.",
         "it": "Non so guardare animazioni o video. Manda una foto.",
     },
+    "digest_dates": {"en": "{first} to {last}", "it": "dal {first} al {last}"},
+    "staff_digest": {
+        "en": (
+            "<b>{title}</b>\n"
+            "{dates}\n\n"
+            "Photos classified: {photos}\n"
+            "Customers: {active} active, {new} new\n"
+            "Average confidence: {confidence}\n"
+            "Answers confirmed by customers: {confirmed} ({confirmed_share} of the week's), "
+            "corrected: {corrected} ({corrected_share})\n\n"
+            "<b>Categories</b> {compared}\n"
+            "{categories}\n\n"
+            "{movers}"
+        ),
+        "it": (
+            "<b>{title}</b>\n"
+            "{dates}\n\n"
+            "Foto classificate: {photos}\n"
+            "Clienti: {active} attivi, {new} nuovi\n"
+            "Sicurezza media: {confidence}\n"
+            "Risposte confermate dai clienti: {confirmed} ({confirmed_share} di quelle della settimana), "
+            "corrette: {corrected} ({corrected_share})\n\n"
+            "<b>Categorie</b> {compared}\n"
+            "{categories}\n\n"
+            "{movers}"
+        ),
+    },
+    "staff_digest_title": {"en": "Weekly digest {week}", "it": "Riepilogo settimanale {week}"},
+    "staff_digest_title_so_far": {
+        "en": "Digest of {week} so far",
+        "it": "Riepilogo della settimana {week} finora",
+    },
+    "staff_digest_compared": {
+        "en": "(change against {week})",
+        "it": "(variazione rispetto alla settimana {week})",
+    },
+    "staff_digest_compared_so_far": {
+        "en": "(change against the same days of {week})",
+        "it": "(variazione rispetto agli stessi giorni della settimana {week})",
+    },
+    "staff_digest_no_garments": {"en": "No garments this week.", "it": "Nessun capo questa settimana."},
+    "staff_digest_rising": {"en": "Rising: <b>{label}</b>", "it": "In crescita: <b>{label}</b>"},
+    "staff_digest_falling": {"en": "Falling: <b>{label}</b>", "it": "In calo: <b>{label}</b>"},
+    "staff_digest_steady": {
+        "en": "No category rose or fell.",
+        "it": "Nessuna categoria è cresciuta o calata.",
+    },
+    "staff_chart_title": {"en": "Garments by category, {week}", "it": "Capi per categoria, {week}"},
+    "staff_chart_so_far": {"en": "{week} so far", "it": "{week} finora"},
+    "staff_chart_same_days": {"en": "{week}, same days", "it": "{week}, stessi giorni"},
+    "customer_digest": {
+        "en": (
+            "<b>Your week in style</b>\n"
+            "{dates}\n\n"
+            "{garments}\n"
+            "Colours: {colours}\n"
+            "{comparison}\n\n"
+            "/unsubscribe stops this weekly summary."
+        ),
+        "it": (
+            "<b>La tua settimana di stile</b>\n"
+            "{dates}\n\n"
+            "{garments}\n"
+            "Colori: {colours}\n"
+            "{comparison}\n\n"
+            "/unsubscribe interrompe questo riepilogo settimanale."
+        ),
+    },
+    "customer_digest_garments": {
+        "en": "Garments this week: {count} ({breakdown})",
+        "it": "Capi di questa settimana: {count} ({breakdown})",
+    },
+    "customer_digest_no_garments": {
+        "en": "This week I was not sure about any of the garments you sent.",
+        "it": "Questa settimana non ero sicuro di nessuno dei capi che mi hai mandato.",
+    },
+    "customer_digest_first_week": {
+        "en": "Your usual style will show here once you have sent garments in more than one week.",
+        "it": "Il tuo stile abituale comparirà qui quando mi avrai mandato capi in più di una settimana.",
+    },
+    "customer_digest_usual": {
+        "en": "Your usual favourite: <b>{usual}</b>.",
+        "it": "Il tuo preferito abituale: <b>{usual}</b>.",
+    },
+    "customer_digest_as_usual": {
+        "en": "Your favourite this week is <b>{label}</b>, as usual.",
+        "it": "Il tuo preferito di questa settimana è <b>{label}</b>, come sempre.",
+    },
+    "customer_digest_changed": {
+        "en": "This week you chose <b>{label}</b> most, while your usual favourite is <b>{usual}</b>.",
+        "it": "Questa settimana hai scelto soprattutto <b>{label}</b>, mentre di solito preferisci <b>{usual}</b>.",
+    },
+    "staff_only": {
+        "en": "Sorry, this command is only for the shop's staff.",
+        "it": "Mi dispiace, questo comando è riservato al personale del negozio.",
+    },
+    "staff_stats": {
+        "en": (
+            "<b>Bot statistics</b>\n"
+            "Classifications stored: {classifications}\n"
+            "Users: {users}\n"
+            "Subscribers to the weekly summary: {subscribers}\n"
+            "Model: {model_version}\n"
+            "Uptime: {uptime}"
+        ),
+        "it": (
+            "<b>Statistiche del bot</b>\n"
+            "Classificazioni conservate: {classifications}\n"
+            "Utenti: {users}\n"
+            "Iscritti al riepilogo settimanale: {subscribers}\n"
+            "Modello: {model_version}\n"
+            "In funzione da: {uptime}"
+        ),
+    },
     "internal_error": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "it": "Scusa, qualcosa è andato storto da parte mia. Riprova tra un momento.",

@@ -67,7 +67,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split text into pieces of at most `limit` characters, on line breaks where possible.
 
     HTML tags in this bot's messages never span a line, so a split on a line break keeps every
-    piece well-formed; a single line longer than `limit` is cut at the limit.
+    piece well-formed. A single line longer than `limit` is cut at the limit, tags or not.
     """
     pieces: list[str] = []
     current = ""

@@ -10,10 +10,12 @@ from storage.records import (
     DELIVERY_STATUSES,
     FEEDBACK_VERDICTS,
     ClassificationRecord,
+    DeliveryRecord,
     FeedbackRow,
+    Subscriber,
 )
 from storage.schema import SCHEMA_VERSION
-from storage.style_summary import StyleSummary
+from storage.style_summary import PeriodStyle, StyleSummary
 from storage.timestamps import utc_now
 from storage.trend_summary import TrendRow, TrendSummary
 
@@ -25,8 +27,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "ClassificationRecord",
     "Database",
+    "DeliveryRecord",
     "FeedbackRow",
+    "PeriodStyle",
     "StyleSummary",
+    "Subscriber",
     "TrendRow",
     "TrendSummary",
     "utc_now",

@@ -29,14 +29,16 @@ from storage.records import (
     DELIVERY_KINDS,
     DELIVERY_STATUSES,
     ClassificationRecord,
+    DeliveryRecord,
     FeedbackRow,
+    Subscriber,
     classification_from_row,
     feedback_from_row,
     require_choice,
     validate_feedback,
 )
 from storage.schema import SCHEMA_VERSION, migrate
-from storage.style_summary import StyleSummary, load_style_summary
+from storage.style_summary import PeriodStyle, StyleSummary, load_period_style, load_style_summary
 from storage.timestamps import format_timestamp, require_aware, utc_now
 from storage.trend_summary import TrendSummary, load_trend_summary
 
@@ -168,6 +170,26 @@ class Database:
         rows = await self._fetch_all("SELECT id FROM users WHERE subscribed = 1 ORDER BY id")
         return [row[0] for row in rows]
 
+    async def active_subscribers(self, start: datetime, end: datetime) -> list[Subscriber]:
+        """Return the subscribed users with a classification from `start` (included) to `end`, by id.
+
+        Raises ValueError when a bound is naive.
+        """
+        require_aware(start, "start")
+        require_aware(end, "end")
+        rows = await self._fetch_all(
+            """
+            SELECT id, language, language_override FROM users
+            WHERE subscribed = 1 AND EXISTS (
+                SELECT 1 FROM classifications
+                WHERE user_id = users.id AND created_at >= ? AND created_at < ?
+            )
+            ORDER BY id
+            """,
+            (format_timestamp(start), format_timestamp(end)),
+        )
+        return [Subscriber(user_id, language, override) for user_id, language, override in rows]
+
     # Classifications.
 
     async def record_classification(self, record: ClassificationRecord) -> int | None:
@@ -242,13 +264,36 @@ class Database:
         async with self._lock:
             return await load_style_summary(self._connection, user_id, now, days)
 
-    async def trend_summary(self, week_start: datetime) -> TrendSummary:
-        """Compare the 7 days from `week_start` with the 7 days before, in aggregates only.
+    async def trend_summary(
+        self,
+        week_start: datetime,
+        *,
+        week_end: datetime | None = None,
+        previous_start: datetime | None = None,
+        previous_end: datetime | None = None,
+    ) -> TrendSummary:
+        """Compare one week with the week before, in aggregates only.
 
-        Raises ValueError when `week_start` is naive.
+        By default the week is the 7 days from `week_start` and the week before is the 7 days
+        before it. Pass the other bounds for a calendar week in a local time zone, or for a week
+        so far. Raises ValueError when a bound is naive or the bounds are out of order.
         """
         async with self._transaction("BEGIN") as connection:
-            return await load_trend_summary(connection, week_start)
+            return await load_trend_summary(
+                connection,
+                week_start,
+                week_end=week_end,
+                previous_start=previous_start,
+                previous_end=previous_end,
+            )
+
+    async def period_style(self, user_id: int, start: datetime, end: datetime) -> PeriodStyle:
+        """Summarise a user's garments from `start` (included) to `end`, and their usual style before.
+
+        Raises ValueError when a bound is naive or `end` is before `start`.
+        """
+        async with self._lock:
+            return await load_period_style(self._connection, user_id, start, end)
 
     # Feedback.
 
@@ -331,6 +376,40 @@ class Database:
             "SELECT status FROM digest_deliveries WHERE period = ? AND kind = ? AND chat_id = ?",
             (period, kind, chat_id),
         )
+
+    async def deliveries(self, period: str, kind: str) -> list[DeliveryRecord]:
+        """Return the recorded deliveries of one period's digest of one kind, by chat id."""
+        rows = await self._fetch_all(
+            """
+            SELECT chat_id, status, attempts FROM digest_deliveries
+            WHERE period = ? AND kind = ? ORDER BY chat_id
+            """,
+            (period, kind),
+        )
+        return [DeliveryRecord(chat_id, status, attempts) for chat_id, status, attempts in rows]
+
+    async def blocked_chat_ids(self, kind: str) -> set[int]:
+        """Return the chats whose latest delivery of `kind` found the bot blocked.
+
+        A chat whose user wrote to the bot after that delivery is left out, because writing
+        shows they unblocked it. Writing updates `users.last_seen` through `record_user`.
+        Raises ValueError for a kind outside DELIVERY_KINDS.
+        """
+        require_choice(kind, DELIVERY_KINDS, "kind")
+        rows = await self._fetch_all(
+            """
+            SELECT latest.chat_id FROM (
+                SELECT chat_id, status, updated_at,
+                       ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY updated_at DESC) AS newest_first
+                FROM digest_deliveries WHERE kind = ?
+            ) AS latest
+            LEFT JOIN users ON users.id = latest.chat_id
+            WHERE latest.newest_first = 1 AND latest.status = 'blocked'
+              AND (users.last_seen IS NULL OR users.last_seen <= latest.updated_at)
+            """,
+            (kind,),
+        )
+        return {row[0] for row in rows}
 
     # Whole database.
 

@@ -1,4 +1,5 @@
-"""Rows of the classification log and of the feedback table, as frozen dataclasses.
+"""Rows of the classification log, the feedback table, subscribers and digest deliveries, as frozen
+dataclasses.
 
 The allowed values of the text columns are listed here and checked before writing, so a bad
 value raises ValueError naming the value instead of an SQLite constraint error.
@@ -20,7 +21,9 @@ __all__ = [
     "FEEDBACK_VERDICTS",
     "MODEL_INPUT_SIDE",
     "ClassificationRecord",
+    "DeliveryRecord",
     "FeedbackRow",
+    "Subscriber",
 ]
 
 # Status of a classification above the confidence threshold, which summaries count as a garment.
@@ -80,6 +83,27 @@ class FeedbackRow:
     model_input: bytes | None
     model_version: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A user subscribed to the weekly summary, with the two fields that set its language."""
+
+    user_id: int
+    # Telegram's language code as last seen, such as "it-IT", or None.
+    language: str | None
+    # The language chosen with /language, or None to follow `language`.
+    language_override: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """The outcome of the attempts to send one digest to one chat."""
+
+    chat_id: int
+    # One of DELIVERY_STATUSES, from the last attempt.
+    status: str
+    attempts: int
 
 
 def require_choice(value: str, allowed: Collection[str], name: str) -> None:

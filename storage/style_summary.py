@@ -16,7 +16,7 @@ import aiosqlite
 from storage.records import CONFIDENT
 from storage.timestamps import format_timestamp, parse_timestamp, require_aware
 
-__all__ = ["StyleSummary", "load_style_summary"]
+__all__ = ["PeriodStyle", "StyleSummary", "load_period_style", "load_style_summary"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,33 @@ class StyleSummary:
     # Times of the customer's first and last garment, None when there is none.
     first_at: datetime | None
     last_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PeriodStyle:
+    """One customer's garments in a period, and their usual style from the garments before it."""
+
+    # (label, count) pairs of the period's garments, highest count first, then by label.
+    by_label: tuple[tuple[str, int], ...]
+    # (colour, number of the period's garments showing it) pairs, highest count first, then by colour.
+    colours: tuple[tuple[str, int], ...]
+    # The period's most frequent label. Among equal counts, the label photographed last wins.
+    favourite: str | None
+    # Unsure and unknown-garment classifications in the period.
+    uncertain: int
+    # The same for every garment before the period starts.
+    usual_by_label: tuple[tuple[str, int], ...]
+    usual_favourite: str | None
+
+    @property
+    def garments(self) -> int:
+        """Number of garments in the period."""
+        return sum(count for _, count in self.by_label)
+
+    @property
+    def usual_garments(self) -> int:
+        """Number of garments before the period."""
+        return sum(count for _, count in self.usual_by_label)
 
 
 async def load_style_summary(
@@ -103,3 +130,55 @@ def _favourite(counts: Counter[str], last_time_of_label: dict[str, str]) -> str 
     if not counts:
         return None
     return max(counts, key=lambda label: (counts[label], last_time_of_label[label]))
+
+
+async def load_period_style(
+    connection: aiosqlite.Connection, user_id: int, start: datetime, end: datetime
+) -> PeriodStyle:
+    """Summarise a customer's classifications from `start` (included) to `end` (excluded).
+
+    The usual style covers every classification the customer has before `start`. Raises
+    ValueError when a bound is naive or `end` is before `start`.
+    """
+    require_aware(start, "start")
+    require_aware(end, "end")
+    if end < start:
+        raise ValueError(f"end ({end.isoformat()}) must not be before start ({start.isoformat()})")
+    start_text = format_timestamp(start)
+
+    async with connection.execute(
+        """
+        SELECT label, status, colours, created_at FROM classifications
+        WHERE user_id = ? AND created_at < ? ORDER BY created_at, id
+        """,
+        (user_id, format_timestamp(end)),
+    ) as cursor:
+        rows = await cursor.fetchall()
+
+    labels: Counter[str] = Counter()
+    colours: Counter[str] = Counter()
+    last_time_of_label: dict[str, str] = {}
+    usual_labels: Counter[str] = Counter()
+    usual_last_time_of_label: dict[str, str] = {}
+    uncertain = 0
+    for label, status, colour_list, created_at in rows:
+        in_period = created_at >= start_text
+        if status != CONFIDENT:
+            uncertain += in_period
+            continue
+        if in_period:
+            labels[label] += 1
+            last_time_of_label[label] = created_at
+            colours.update(set(json.loads(colour_list)))
+        else:
+            usual_labels[label] += 1
+            usual_last_time_of_label[label] = created_at
+
+    return PeriodStyle(
+        by_label=_by_count(labels),
+        colours=_by_count(colours),
+        favourite=_favourite(labels, last_time_of_label),
+        uncertain=uncertain,
+        usual_by_label=_by_count(usual_labels),
+        usual_favourite=_favourite(usual_labels, usual_last_time_of_label),
+    )

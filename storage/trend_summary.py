@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import aiosqlite
 
@@ -35,7 +36,7 @@ class TrendRow:
 
 @dataclass(frozen=True)
 class TrendSummary:
-    """Aggregates for the 7 days from `week_start`, compared with the 7 days before."""
+    """Aggregates for one week starting at `week_start`, compared with the week before it."""
 
     week_start: datetime
     # (label, count) pairs of confident classifications, highest count first, then by label.
@@ -55,25 +56,55 @@ class TrendSummary:
     feedback_corrected: int
 
 
-async def load_trend_summary(connection: aiosqlite.Connection, week_start: datetime) -> TrendSummary:
+async def load_trend_summary(
+    connection: aiosqlite.Connection,
+    week_start: datetime,
+    *,
+    week_end: datetime | None = None,
+    previous_start: datetime | None = None,
+    previous_end: datetime | None = None,
+) -> TrendSummary:
     """Count this week's and last week's classifications, customers and feedback.
 
-    Each week includes its start and excludes its end. Raises ValueError when `week_start` is
-    naive. The caller runs this inside one read transaction so that the figures agree.
+    This week runs from `week_start` to `week_end` and last week from `previous_start` to
+    `previous_end`. Each span includes its start and excludes its end. By default each span is
+    7 days of 24 hours and last week ends where this week starts. A calendar week in a local
+    time zone passes its own bounds, because a week with a daylight-saving change is an hour
+    shorter or longer. Raises ValueError when a bound is naive or the spans are out of order.
+    The caller runs this inside one read transaction so that the figures agree.
     """
     require_aware(week_start, "week_start")
-    previous_start = format_timestamp(week_start - WEEK)
-    start = format_timestamp(week_start)
-    end = format_timestamp(week_start + WEEK)
+    week_end = week_start + WEEK if week_end is None else week_end
+    previous_start = week_start - WEEK if previous_start is None else previous_start
+    previous_end = week_start if previous_end is None else previous_end
+    _require_ordered(
+        ("previous_start", previous_start),
+        ("previous_end", previous_end),
+        ("week_start", week_start),
+        ("week_end", week_end),
+    )
+    bounds = {
+        "previous_start": format_timestamp(previous_start),
+        "previous_end": format_timestamp(previous_end),
+        "start": format_timestamp(week_start),
+        "end": format_timestamp(week_end),
+    }
+    start, end = bounds["start"], bounds["end"]
 
+    # The outer range lets SQLite use the index on created_at. The OR leaves out any gap
+    # between the two spans.
     async with connection.execute(
         """
-        SELECT label, SUM(created_at >= :start), SUM(created_at < :start)
+        SELECT label,
+               SUM(created_at >= :start AND created_at < :end),
+               SUM(created_at >= :previous_start AND created_at < :previous_end)
         FROM classifications
         WHERE status = 'confident' AND created_at >= :previous_start AND created_at < :end
+          AND ((created_at >= :start AND created_at < :end)
+               OR (created_at >= :previous_start AND created_at < :previous_end))
         GROUP BY label
         """,
-        {"previous_start": previous_start, "start": start, "end": end},
+        bounds,
     ) as cursor:
         label_counts = [(label, int(now), int(before)) for label, now, before in await cursor.fetchall()]
 
@@ -117,6 +148,17 @@ async def load_trend_summary(connection: aiosqlite.Connection, week_start: datet
         feedback_confirmed=verdict_counts.get("confirmed", 0),
         feedback_corrected=verdict_counts.get("corrected", 0),
     )
+
+
+def _require_ordered(*bounds: tuple[str, datetime]) -> None:
+    """Raise ValueError unless every bound is time-zone aware and none is before the one listed before it."""
+    for name, moment in bounds:
+        require_aware(moment, name)
+    for (earlier_name, earlier), (later_name, later) in pairwise(bounds):
+        if later < earlier:
+            raise ValueError(
+                f"{later_name} ({later.isoformat()}) must not be before {earlier_name} ({earlier.isoformat()})"
+            )
 
 
 def _trend_row(label: str, this_week: int, last_week: int) -> TrendRow:

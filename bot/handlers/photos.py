@@ -52,7 +52,7 @@ class _TelegramFile:
 
 @dataclass
 class _Album:
-    """Answers collected for one album, keyed by message id so the reply keeps the album's order."""
+    """Reply lines collected for one album, keyed by message id so the reply keeps the album's order."""
 
     language: str
     first_message: Message
@@ -149,7 +149,7 @@ async def _analyse(context: ContextTypes.DEFAULT_TYPE, source: _TelegramFile) ->
 async def _record(
     update: Update, context: ContextTypes.DEFAULT_TYPE, source: _TelegramFile, analysis: PhotoAnalysis
 ) -> int | None:
-    """Log the answer; return its row id, or None when this message was already logged."""
+    """Log the prediction and return its row id, or None when this message was already logged."""
     message = update.effective_message
     user = update.effective_user
     services = services_of(context)

@@ -44,7 +44,7 @@ def test_seed_smoke_training_exports_a_servable_model(fashion_mnist_dir, tmp_pat
     assert output.with_suffix(".keras").is_file()
     card = json.loads(output.with_suffix(".json").read_text())
     assert card["arch"] == "seed"
-    assert card["training_images"] == 2000
+    assert card["training_images"] == 1800
     assert card["epochs_run"] == 1
 
     classifier = GarmentClassifier(output.with_suffix(".tflite"))

@@ -1,0 +1,119 @@
+"""`fashion-assistant digest --preview`: prints the staff digest and writes its chart, sends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from bot.cli import main
+from storage import ClassificationRecord, Database
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+@pytest.fixture
+def digest_environment(monkeypatch):
+    """Digest variables for the preview, and no token: the preview must not need one."""
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("FASHION_STAFF_LANGUAGE", "en")
+    monkeypatch.setenv("FASHION_TIMEZONE", "Europe/Rome")
+
+
+@pytest.fixture
+def database_path(tmp_path):
+    """A database with two dresses in 2026-W49 and one coat in 2026-W48."""
+
+    async def store() -> None:
+        database = await Database.open(tmp_path / "fashion.db")
+        try:
+            photos = [
+                ("Dress", datetime(2026, 12, 1, 10, 0, tzinfo=ROME)),
+                ("Dress", datetime(2026, 12, 6, 23, 30, tzinfo=ROME)),
+                ("Coat", datetime(2026, 11, 25, 10, 0, tzinfo=ROME)),
+            ]
+            for number, (label, created_at) in enumerate(photos):
+                await database.record_classification(
+                    ClassificationRecord(
+                        user_id=7,
+                        chat_id=7,
+                        message_id=number + 1,
+                        file_unique_id=f"photo-{number}",
+                        label=label,
+                        label_id=0,
+                        confidence=0.9,
+                        top3=((label, 0.9),),
+                        model_version="test-model",
+                        created_at=created_at,
+                    )
+                )
+        finally:
+            await database.close()
+
+    asyncio.run(store())
+    return tmp_path / "fashion.db"
+
+
+def test_preview_prints_plain_text_and_writes_chart(digest_environment, database_path, tmp_path, capsys):
+    output_dir = tmp_path / "out"
+
+    status = main(
+        [
+            "digest",
+            "--preview",
+            "--week",
+            "2026-W49",
+            "--database",
+            str(database_path),
+            "--output-dir",
+            str(output_dir),
+        ]
+    )
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert output.startswith("Weekly digest 2026-W49\n2026-11-30 to 2026-12-06\n")
+    assert "Dress: 2 (+2)\nCoat: 0 (-1, -100%)" in output
+    assert "<b>" not in output
+    chart_path = output_dir / "digest-2026-W49.png"
+    assert f"Chart written to {chart_path}" in output
+    with Image.open(chart_path) as chart:
+        assert chart.format == "PNG"
+
+
+def test_preview_needs_existing_database(digest_environment, tmp_path, capsys):
+    missing = tmp_path / "missing.db"
+
+    status = main(["digest", "--preview", "--database", str(missing), "--output-dir", str(tmp_path)])
+
+    assert status == 2
+    assert f"database not found: {missing}" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["digest", "--preview", "--week", "2026-49"], "expected an ISO week such as 2026-W49"),
+        (["digest", "--preview", "--week", "2025-W53"], "2025 has no ISO week 53"),
+        (["digest", "--week", "2026-W49"], "the following arguments are required: --preview"),
+    ],
+    ids=["bad-week", "missing-week", "no-preview"],
+)
+def test_preview_rejects_bad_arguments(digest_environment, arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_preview_rejects_bad_timezone(digest_environment, database_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FASHION_TIMEZONE", "Mars/Olympus")
+
+    status = main(["digest", "--preview", "--database", str(database_path), "--output-dir", str(tmp_path)])
+
+    assert status == 2
+    assert "FASHION_TIMEZONE: unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
