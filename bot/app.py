@@ -3,7 +3,9 @@
 The Telegram API base URLs come from the settings, so the same bot runs against Telegram or the
 local emulator. The database is opened and the model loaded once, in `post_init`. The job queue
 runs the daily retention job, the weekly digest job and a digest catch-up at start (see
-`bot.digest`).
+`bot.digest`). Updates arrive by long polling, or by webhook when FASHION_WEBHOOK_URL is set.
+Every handler logs one line per update (`bot.update_log`), and a stop waits a limited time for
+the updates being handled (`bot.shutdown`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from bot.config import Settings
 from bot.digest import SENDER_KEY, DigestSender, handle_digest, handle_stats, schedule_digests
 from bot.filters import ADDRESSED_TO_BOT, IMAGE_DOCUMENT, IN_ALBUM
 from bot.services import BotServices
+from bot.shutdown import GracefulApplication, InFlightUpdateProcessor
+from bot.update_log import logged
 from classifier.inference import GarmentClassifier
 from storage import Database, utc_now
 
-__all__ = ["build_application", "run_polling", "running"]
+__all__ = ["build_application", "run", "run_polling", "run_webhook", "running"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +68,11 @@ def build_application(settings: Settings, clock: Callable[[], datetime.datetime]
     """
     application = (
         ApplicationBuilder()
+        .application_class(GracefulApplication)
         .token(settings.require_token())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(InFlightUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(_open_services(settings, clock))
         .post_shutdown(_close_services)
         .build()
@@ -92,7 +97,7 @@ def _add_handlers(application: Application) -> None:
         ("digest", handle_digest),
         ("stats", handle_stats),
     ]:
-        application.add_handler(CommandHandler(command, callback, filters=message))
+        application.add_handler(CommandHandler(command, logged(callback), filters=message))
     for command, callback in [
         ("language", handlers.handle_language),
         ("mystyle", handlers.handle_mystyle),
@@ -102,20 +107,24 @@ def _add_handlers(application: Application) -> None:
         ("privacy", handlers.handle_privacy),
         ("forget", handlers.handle_forget),
     ]:
-        application.add_handler(CommandHandler(command, callback, filters=private))
-    application.add_handler(
-        CallbackQueryHandler(handlers.handle_feedback, pattern=r"^fb:(ok|no|set):\d+(:\d+)?$")
-    )
-    application.add_handler(CallbackQueryHandler(handlers.handle_language_choice, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(handlers.handle_forget_answer, pattern=r"^forget:"))
+        application.add_handler(CommandHandler(command, logged(callback), filters=private))
+    for pattern, callback in [
+        (r"^fb:(ok|no|set):\d+(:\d+)?$", handlers.handle_feedback),
+        (r"^lang:", handlers.handle_language_choice),
+        (r"^forget:", handlers.handle_forget_answer),
+    ]:
+        application.add_handler(CallbackQueryHandler(logged(callback), pattern=pattern))
 
-    application.add_handler(MessageHandler(filters.PHOTO & addressed, handlers.handle_photo))
-    application.add_handler(MessageHandler(filters.ANIMATION & addressed, handlers.handle_animation))
-    application.add_handler(MessageHandler(IMAGE_DOCUMENT & addressed, handlers.handle_image_document))
-    application.add_handler(MessageHandler(IN_ALBUM & private, handlers.handle_skipped_album_item))
-    application.add_handler(MessageHandler(filters.Document.ALL & private, handlers.handle_other_document))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, handlers.handle_text))
-    application.add_handler(MessageHandler(private & ~filters.COMMAND, handlers.handle_unsupported))
+    for message_filter, callback in [
+        (filters.PHOTO & addressed, handlers.handle_photo),
+        (filters.ANIMATION & addressed, handlers.handle_animation),
+        (IMAGE_DOCUMENT & addressed, handlers.handle_image_document),
+        (IN_ALBUM & private, handlers.handle_skipped_album_item),
+        (filters.Document.ALL & private, handlers.handle_other_document),
+        (filters.TEXT & ~filters.COMMAND & private, handlers.handle_text),
+        (private & ~filters.COMMAND, handlers.handle_unsupported),
+    ]:
+        application.add_handler(MessageHandler(message_filter, logged(callback)))
     application.add_error_handler(handlers.handle_error)
 
 
@@ -150,10 +159,48 @@ async def _close_services(application: Application) -> None:
     logger.info("Bot stopped")
 
 
+def run(settings: Settings) -> None:
+    """Run the bot until SIGINT or SIGTERM: by webhook when one is configured, else long polling."""
+    if settings.webhook is not None:
+        run_webhook(settings)
+    else:
+        run_polling(settings)
+
+
 def run_polling(settings: Settings) -> None:
     """Run the bot with long polling until SIGINT or SIGTERM."""
     application = build_application(settings)
+    logger.info("Starting with long polling")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def run_webhook(settings: Settings) -> None:
+    """Run the bot's webhook server until SIGINT or SIGTERM; raise ValueError without webhook settings.
+
+    At start the bot calls setWebhook with the public URL and the secret. Its server returns 403
+    to any request whose X-Telegram-Bot-Api-Secret-Token header is missing or wrong (checked by
+    python-telegram-bot's webhook handler), and the webhook stays set when the bot stops, so
+    Telegram keeps the updates that arrive meanwhile.
+    """
+    webhook = settings.webhook
+    if webhook is None:
+        raise ValueError("run_webhook needs settings.webhook; set FASHION_WEBHOOK_URL")
+    application = build_application(settings)
+    logger.info(
+        "Starting the webhook server on %s port %d, path %r, for %s",
+        webhook.listen,
+        webhook.port,
+        webhook.path or "/",
+        webhook.url,
+    )
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret,
+        allowed_updates=Update.ALL_TYPES,
+    )
 
 
 @asynccontextmanager

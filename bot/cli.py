@@ -1,5 +1,5 @@
 """The `fashion-assistant` command: run the bot, try the demo, classify files, preview the weekly
-digest, train and evaluate.
+digest, back up the database, check health, train and evaluate.
 
 Training and evaluation import TensorFlow or Matplotlib only inside their subcommands, so
 `run`, `demo` and `classify` work with the runtime dependencies alone.
@@ -29,20 +29,74 @@ logger = logging.getLogger(__name__)
 
 
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Telegram request URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    """Apply FASHION_LOG_LEVEL and FASHION_LOG_JSON; -v means DEBUG whatever the variable is set to.
+
+    httpx logs every request URL at INFO, and Telegram request URLs carry the bot token, so
+    `configure_logging` keeps httpx at WARNING and redacts the token from every line.
+    """
+    from dataclasses import replace
+
+    from bot.config import load_logging_settings
+    from bot.logging_setup import configure_logging
+
+    settings = load_logging_settings()
+    if verbose:
+        settings = replace(settings, level="DEBUG")
+    # The raw values, also when they are invalid: whatever is set must not reach a log.
+    secrets = [
+        os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
+        os.environ.get("FASHION_WEBHOOK_SECRET", "").strip(),
+    ]
+    configure_logging(settings, secrets)
+
+
+def _default_model_path() -> Path:
+    """Return FASHION_MODEL when it is set, else the model in the source tree."""
+    value = os.environ.get("FASHION_MODEL", "").strip()
+    return Path(value) if value else DEFAULT_MODEL_PATH
+
+
+def _database_path(arguments: argparse.Namespace) -> Path:
+    """Return --database, else FASHION_DATABASE, else the default data/fashion.db."""
+    from bot.config import DEFAULT_DATABASE
+
+    return arguments.database or Path(os.environ.get("FASHION_DATABASE", "").strip() or DEFAULT_DATABASE)
 
 
 def _command_run(arguments: argparse.Namespace) -> int:
-    from bot.app import run_polling
+    from bot.app import run
     from bot.config import load_settings
 
-    run_polling(load_settings())
+    run(load_settings())
+    return 0
+
+
+def _command_health(arguments: argparse.Namespace) -> int:
+    from bot.health import check_health
+
+    if not arguments.verbose:
+        # Keep the output to the one line below; the model's "Loaded model" line is INFO.
+        logging.disable(logging.INFO)
+    try:
+        report = check_health()
+    finally:
+        logging.disable(logging.NOTSET)
+    print(report.message if report.healthy else f"unhealthy: {report.message}", flush=True)
+    return 0 if report.healthy else 1
+
+
+def _command_backup(arguments: argparse.Namespace) -> int:
+    import sqlite3
+
+    from storage.backup import backup_database_file
+
+    source = _database_path(arguments)
+    try:
+        result = backup_database_file(source, arguments.path)
+    except (sqlite3.Error, ValueError) as error:
+        print(f"fashion-assistant: error: backup of {source} failed: {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up {source} to {result.path}: {result.size_bytes} bytes, integrity check ok")
     return 0
 
 
@@ -52,9 +106,13 @@ def _command_demo(arguments: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     if not arguments.verbose:
-        # Keep the printed conversation readable; -v shows the bot's own log lines again.
-        logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(run_demo(model_path=arguments.model))
+        # Keep the printed conversation readable; -v shows the bot's own log lines again. The
+        # project's loggers have their own level, so lowering the root logger's would not do it.
+        logging.disable(logging.INFO)
+    try:
+        asyncio.run(run_demo(model_path=arguments.model))
+    finally:
+        logging.disable(logging.NOTSET)
     return 0
 
 
@@ -104,13 +162,11 @@ def _command_export_feedback(arguments: argparse.Namespace) -> int:
 def _command_digest(arguments: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.config import DEFAULT_DATABASE, load_digest_settings
+    from bot.config import load_digest_settings
     from insights.digest import week_before, week_from_label
 
     settings = load_digest_settings()
-    database_path = arguments.database or Path(
-        os.environ.get("FASHION_DATABASE", "").strip() or DEFAULT_DATABASE
-    )
+    database_path = _database_path(arguments)
     if not database_path.is_file():
         raise FileNotFoundError(
             f"database not found: {database_path}. Pass --database or set FASHION_DATABASE"
@@ -210,20 +266,55 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashion-assistant", description="Telegram bot that recognises garments in photos."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log the project's DEBUG lines, as FASHION_LOG_LEVEL=DEBUG does",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")
+    run = commands.add_parser(
+        "run",
+        help="run the bot (needs TELEGRAM_BOT_TOKEN): long polling, or a webhook server when "
+        "FASHION_WEBHOOK_URL is set",
+    )
     run.set_defaults(handler=_command_run)
 
+    health = commands.add_parser(
+        "health",
+        help="exit 0 when the configuration loads, the model loads and the database responds to a query; "
+        "else print the reason and exit 1",
+    )
+    health.set_defaults(handler=_command_health)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database to PATH with SQLite's online backup; safe while the bot runs"
+    )
+    backup.add_argument("path", type=Path, help="file to write; an existing file is replaced")
+    backup.add_argument(
+        "--database", type=Path, help="SQLite file (default: FASHION_DATABASE, else data/fashion.db)"
+    )
+    backup.set_defaults(handler=_command_backup)
+
     demo = commands.add_parser("demo", help="run the bot on the built-in emulator with a simulated customer")
-    demo.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model to serve")
+    demo.add_argument(
+        "--model",
+        type=Path,
+        default=_default_model_path(),
+        help=".tflite model to serve (default: FASHION_MODEL, else the shipped model)",
+    )
     demo.set_defaults(handler=_command_demo)
 
     classify = commands.add_parser("classify", help="classify image files and print one line each")
     classify.add_argument("images", nargs="+", help="image files")
     classify.add_argument("--json", action="store_true", help="print one JSON object per line")
-    classify.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model")
+    classify.add_argument(
+        "--model",
+        type=Path,
+        default=_default_model_path(),
+        help=".tflite model (default: FASHION_MODEL, else the shipped model)",
+    )
     classify.set_defaults(handler=_command_classify)
 
     export = commands.add_parser(
@@ -304,11 +395,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one subcommand; return the exit status."""
     arguments = _parser().parse_args(argv)
-    _configure_logging(arguments.verbose)
+    from bot.config import ConfigError
+
+    try:
+        _configure_logging(arguments.verbose)
+    except ConfigError as error:
+        print(f"fashion-assistant: error: {error}", file=sys.stderr)
+        return 2
     # PTB 22.8 warns each time it builds a RetryAfter (a flood-limit error) unless this opts in
     # to the timedelta durations of its next major version. The bot reads no other durations.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    from bot.config import ConfigError
 
     try:
         return arguments.handler(arguments)

@@ -6,6 +6,7 @@ A bad value fails at start with a message that names the variable. The token is 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -18,7 +19,16 @@ from bot.i18n import LANGUAGES
 from classifier.inference import DEFAULT_MODEL_PATH
 from insights.digest import DEFAULT_SCHEDULE, WeeklySchedule, parse_schedule
 
-__all__ = ["ConfigError", "DigestSettings", "Settings", "load_digest_settings", "load_settings"]
+__all__ = [
+    "ConfigError",
+    "DigestSettings",
+    "LoggingSettings",
+    "Settings",
+    "WebhookSettings",
+    "load_digest_settings",
+    "load_logging_settings",
+    "load_settings",
+]
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
@@ -26,10 +36,22 @@ DEFAULT_DATABASE = Path("data/fashion.db")
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_TIMEZONE = "Europe/Rome"
 DEFAULT_STAFF_LANGUAGE = "it"
+# The bot's webhook server speaks plain HTTP and expects a TLS reverse proxy on the same host, so by
+# default it listens on loopback only. The Docker image sets 0.0.0.0, because there the proxy
+# reaches the container through the container network.
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_LOG_LEVEL = "INFO"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Docker sends SIGKILL 10 seconds after SIGTERM by default; the bot stops waiting for running
+# handlers before that.
+DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8.0
 
 # Telegram tokens are "<bot id>:<secret>", the secret being 30 or more URL-safe characters; the
 # emulator accepts any token of the same shape.
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{8,}$")
+# Telegram's rule for setWebhook's secret_token.
+_WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(ValueError):
@@ -49,6 +71,33 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook mode: the public URL Telegram posts to, and where the bot's own server listens.
+
+    The bot serves `path` on `listen:port` over plain HTTP, and only accepts requests that carry
+    `secret` in the X-Telegram-Bot-Api-Secret-Token header.
+    """
+
+    url: str
+    secret: str = field(repr=False)
+    listen: str = DEFAULT_WEBHOOK_LISTEN
+    port: int = DEFAULT_WEBHOOK_PORT
+
+    @property
+    def path(self) -> str:
+        """The URL's path, such as "/telegram", or "" for the root."""
+        return urlsplit(self.url).path.rstrip("/")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log level of the project's own loggers, and whether lines are JSON objects."""
+
+    level: str = DEFAULT_LOG_LEVEL
+    json_lines: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     """The bot's configuration."""
 
@@ -59,6 +108,10 @@ class Settings:
     model_path: Path = DEFAULT_MODEL_PATH
     retention_days: int = DEFAULT_RETENTION_DAYS
     digest: DigestSettings = field(default_factory=DigestSettings)
+    # None: long polling.
+    webhook: WebhookSettings | None = None
+    # How long a stopping bot waits for running handlers before it cancels them.
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
 
     def require_token(self) -> str:
         """Return the token, or raise `ConfigError` when it is not set."""
@@ -89,6 +142,87 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if number <= 0:
         raise ConfigError(f"{name} must be a whole number of days above 0, got {value!r}")
     return number
+
+
+def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
+    """Read the FASHION_WEBHOOK_* variables; return None when FASHION_WEBHOOK_URL is not set.
+
+    Without a URL the other three variables are ignored, so the Docker image can set
+    FASHION_WEBHOOK_LISTEN for everyone and still poll.
+    """
+    url = environ.get("FASHION_WEBHOOK_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"FASHION_WEBHOOK_URL must be an https URL such as https://bot.example.com/telegram, got {url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"FASHION_WEBHOOK_URL must not have a query or a fragment, got {url!r}")
+    # Telegram only posts to https URLs. Plain http is accepted for loopback hosts, where the local
+    # Bot API emulator delivers the updates in tests.
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {url!r}"
+        )
+
+    secret = environ.get("FASHION_WEBHOOK_SECRET", "").strip()
+    if not secret:
+        raise ConfigError(
+            "FASHION_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1 to 256 characters "
+            "from A-Z, a-z, 0-9, _ and -, such as the output of `openssl rand -hex 32`"
+        )
+    # The value is a secret, so the messages below do not repeat it.
+    if len(secret) > 256:
+        raise ConfigError(
+            f"FASHION_WEBHOOK_SECRET is {len(secret)} characters long; Telegram allows at most 256"
+        )
+    if not _WEBHOOK_SECRET_PATTERN.match(secret):
+        raise ConfigError("FASHION_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and -")
+
+    listen = environ.get("FASHION_WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN
+    try:
+        ipaddress.ip_address(listen)
+    except ValueError:
+        raise ConfigError(
+            f"FASHION_WEBHOOK_LISTEN must be an IP address such as 127.0.0.1 or 0.0.0.0, got {listen!r}"
+        ) from None
+
+    port_text = environ.get("FASHION_WEBHOOK_PORT", "").strip()
+    port = DEFAULT_WEBHOOK_PORT
+    if port_text:
+        try:
+            port = int(port_text)
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"FASHION_WEBHOOK_PORT must be a TCP port from 1 to 65535, got {port_text!r}")
+    return WebhookSettings(url=url, secret=secret, listen=listen, port=port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _shutdown_timeout(environ: Mapping[str, str]) -> float:
+    value = environ.get("FASHION_SHUTDOWN_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise ConfigError(
+            f"FASHION_SHUTDOWN_TIMEOUT must be a number of seconds above 0 and at most 3600, got {value!r}"
+        )
+    return seconds
 
 
 def _digest_schedule(environ: Mapping[str, str]) -> WeeklySchedule:
@@ -150,6 +284,18 @@ def load_digest_settings(environ: Mapping[str, str] | None = None) -> DigestSett
     )
 
 
+def load_logging_settings(environ: Mapping[str, str] | None = None) -> LoggingSettings:
+    """Read FASHION_LOG_LEVEL and FASHION_LOG_JSON from `environ` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    level = environ.get("FASHION_LOG_LEVEL", "").strip().upper() or DEFAULT_LOG_LEVEL
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"FASHION_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    json_text = environ.get("FASHION_LOG_JSON", "").strip().lower()
+    if json_text not in {"", "0", "1", "false", "true", "no", "yes"}:
+        raise ConfigError(f"FASHION_LOG_JSON must be 1 (JSON lines) or 0 (plain text), got {json_text!r}")
+    return LoggingSettings(level=level, json_lines=json_text in {"1", "true", "yes"})
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ
@@ -165,7 +311,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if database_path.exists() and database_path.is_dir():
         raise ConfigError(f"FASHION_DATABASE must be a file path, but {database_path} is a folder")
 
-    model_path = Path(environ.get("FASHION_MODEL", "").strip() or DEFAULT_MODEL_PATH)
+    model_value = environ.get("FASHION_MODEL", "").strip()
+    model_path = Path(model_value or DEFAULT_MODEL_PATH)
+    if not model_path.is_file() and not model_value:
+        # The default sits in the source tree, which a non-editable install (such as the Docker
+        # image) does not have.
+        raise ConfigError(
+            f"FASHION_MODEL is not set and the default model {model_path} was not found: "
+            "set FASHION_MODEL to the .tflite file to serve"
+        )
     if not model_path.is_file():
         raise ConfigError(f"FASHION_MODEL: model file not found: {model_path}")
     if model_path.suffix != ".tflite":
@@ -181,4 +335,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         model_path=model_path,
         retention_days=retention_days,
         digest=load_digest_settings(environ),
+        webhook=_webhook_settings(environ),
+        shutdown_timeout=_shutdown_timeout(environ),
     )

@@ -1,0 +1,99 @@
+"""Graceful shutdown: updates being handled finish before the database closes, within a time limit.
+
+On SIGTERM or SIGINT, python-telegram-bot 22.8's `run_polling` and `run_webhook` stop the updater
+first. For polling that confirms every fetched update to Telegram with one last getUpdates, and
+for a webhook it closes the server, which has already returned 200 for every update it queued.
+Then `Application.stop` handles every queued update and waits for all of them, then the job
+queue, and only after that do `shutdown` and `post_shutdown` (which closes the database) run.
+
+That wait has no limit in python-telegram-bot. `GracefulApplication.stop` adds one: updates
+still being handled after `Settings.shutdown_timeout` seconds are cancelled, and updates that
+would start after that are dropped, so the process exits before an orchestrator's SIGKILL.
+Telegram has already recorded those updates as received, so a cancelled or dropped update is
+lost. A cancelled photo may also have its row without a reply, because the row is written first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram.ext import Application, SimpleUpdateProcessor
+
+from bot.config import DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+
+__all__ = ["GracefulApplication", "InFlightUpdateProcessor"]
+
+logger = logging.getLogger(__name__)
+
+
+class InFlightUpdateProcessor(SimpleUpdateProcessor):
+    """Handle up to `max_concurrent_updates` updates at once and keep the tasks handling them."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._in_flight: set[asyncio.Task] = set()
+        self._dropping = False
+
+    async def initialize(self) -> None:
+        # An application that is started again after a stop handles updates again.
+        self._dropping = False
+
+    @property
+    def in_flight_count(self) -> int:
+        """The number of updates being handled now."""
+        return len(self._in_flight)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self._dropping:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
+            logger.warning("Dropped update %s: the shutdown time limit has passed", _update_id(update))
+            return
+        task = asyncio.current_task()
+        self._in_flight.add(task)
+        try:
+            await coroutine
+        finally:
+            self._in_flight.discard(task)
+
+    async def cancel_after(self, seconds: float) -> None:
+        """Wait `seconds`, then cancel the updates still being handled and drop any that follow."""
+        await asyncio.sleep(seconds)
+        self._dropping = True
+        remaining = list(self._in_flight)
+        for task in remaining:
+            task.cancel()
+        if remaining:
+            logger.warning(
+                "Cancelled %d updates still being handled %.1f s after the stop began",
+                len(remaining),
+                seconds,
+            )
+
+
+class GracefulApplication(Application):
+    """An `Application` whose `stop` waits a limited time for the updates being handled."""
+
+    async def stop(self) -> None:
+        processor = self.update_processor
+        if not isinstance(processor, InFlightUpdateProcessor):
+            await super().stop()
+            return
+        settings = self.bot_data.get("settings")
+        timeout = settings.shutdown_timeout if settings is not None else DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+        logger.info(
+            "Stopping: waiting up to %.1f s for %d updates being handled", timeout, processor.in_flight_count
+        )
+        deadline = asyncio.create_task(processor.cancel_after(timeout), name="shutdown-deadline")
+        try:
+            await super().stop()
+        finally:
+            deadline.cancel()
+
+
+def _update_id(update: object) -> object:
+    return getattr(update, "update_id", None)

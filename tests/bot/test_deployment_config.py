@@ -1,0 +1,141 @@
+"""Configuration for production: webhook mode, logging and shutdown variables, and the model path."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import (
+    DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
+    ConfigError,
+    WebhookSettings,
+    load_logging_settings,
+    load_settings,
+)
+
+URL = "https://bot.example.com/telegram"
+SECRET = "s3cret_Value-123"
+
+
+def test_webhook_off_without_url():
+    # The Docker image sets FASHION_WEBHOOK_LISTEN for everyone; alone it does not switch modes.
+    settings = load_settings({"FASHION_WEBHOOK_LISTEN": "0.0.0.0"})
+
+    assert settings.webhook is None
+    assert settings.shutdown_timeout == DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+
+
+def test_webhook_defaults():
+    webhook = load_settings({"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": SECRET}).webhook
+
+    assert webhook == WebhookSettings(url=URL, secret=SECRET, listen="127.0.0.1", port=8443)
+    assert webhook.path == "/telegram"
+    assert SECRET not in repr(webhook)
+
+
+def test_webhook_listen_and_port():
+    webhook = load_settings(
+        {
+            "FASHION_WEBHOOK_URL": "https://bot.example.com/",
+            "FASHION_WEBHOOK_SECRET": SECRET,
+            "FASHION_WEBHOOK_LISTEN": "0.0.0.0",
+            "FASHION_WEBHOOK_PORT": "8080",
+        }
+    ).webhook
+
+    assert (webhook.listen, webhook.port, webhook.path) == ("0.0.0.0", 8080, "")
+
+
+def test_http_webhook_allowed_on_loopback_only():
+    loopback = load_settings(
+        {"FASHION_WEBHOOK_URL": "http://127.0.0.1:9000/hook", "FASHION_WEBHOOK_SECRET": SECRET}
+    )
+
+    assert loopback.webhook.url == "http://127.0.0.1:9000/hook"
+    with pytest.raises(ConfigError, match="FASHION_WEBHOOK_URL must use https"):
+        load_settings(
+            {"FASHION_WEBHOOK_URL": "http://bot.example.com/hook", "FASHION_WEBHOOK_SECRET": SECRET}
+        )
+
+
+@pytest.mark.parametrize(
+    ("environment", "name"),
+    [
+        ({"FASHION_WEBHOOK_URL": URL}, "FASHION_WEBHOOK_SECRET is not set"),
+        (
+            {"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": "has spaces in it"},
+            "FASHION_WEBHOOK_SECRET may only",
+        ),
+        (
+            {"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": "x" * 257},
+            "FASHION_WEBHOOK_SECRET is 257 characters",
+        ),
+        ({"FASHION_WEBHOOK_URL": "bot.example.com", "FASHION_WEBHOOK_SECRET": SECRET}, "FASHION_WEBHOOK_URL"),
+        ({"FASHION_WEBHOOK_URL": URL + "?a=1", "FASHION_WEBHOOK_SECRET": SECRET}, "FASHION_WEBHOOK_URL"),
+        (
+            {"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": SECRET, "FASHION_WEBHOOK_PORT": "70000"},
+            "FASHION_WEBHOOK_PORT",
+        ),
+        (
+            {"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": SECRET, "FASHION_WEBHOOK_PORT": "http"},
+            "FASHION_WEBHOOK_PORT",
+        ),
+        (
+            {
+                "FASHION_WEBHOOK_URL": URL,
+                "FASHION_WEBHOOK_SECRET": SECRET,
+                "FASHION_WEBHOOK_LISTEN": "example.com",
+            },
+            "FASHION_WEBHOOK_LISTEN",
+        ),
+        ({"FASHION_SHUTDOWN_TIMEOUT": "0"}, "FASHION_SHUTDOWN_TIMEOUT"),
+        ({"FASHION_SHUTDOWN_TIMEOUT": "soon"}, "FASHION_SHUTDOWN_TIMEOUT"),
+    ],
+    ids=[
+        "secret-missing",
+        "secret-bad-characters",
+        "secret-too-long",
+        "url-without-scheme",
+        "url-with-query",
+        "port-out-of-range",
+        "port-not-a-number",
+        "listen-not-an-address",
+        "shutdown-zero",
+        "shutdown-not-a-number",
+    ],
+)
+def test_bad_value_names_the_variable(environment, name):
+    with pytest.raises(ConfigError, match=name):
+        load_settings(environment)
+
+
+def test_secret_is_not_repeated_in_errors():
+    bad_secret = "secret with spaces"
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": bad_secret})
+
+    assert bad_secret not in str(raised.value)
+
+
+def test_shutdown_timeout_accepts_fractions():
+    assert load_settings({"FASHION_SHUTDOWN_TIMEOUT": "2.5"}).shutdown_timeout == 2.5
+
+
+@pytest.mark.parametrize(
+    ("environment", "name"),
+    [
+        ({"FASHION_LOG_LEVEL": "LOUD"}, "FASHION_LOG_LEVEL"),
+        ({"FASHION_LOG_JSON": "maybe"}, "FASHION_LOG_JSON"),
+    ],
+    ids=["level", "json"],
+)
+def test_bad_logging_value_names_the_variable(environment, name):
+    with pytest.raises(ConfigError, match=name):
+        load_logging_settings(environment)
+
+
+def test_missing_default_model_asks_for_fashion_model(monkeypatch, tmp_path):
+    # As in a non-editable install, where the source tree's models/ folder is absent.
+    monkeypatch.setattr("bot.config.DEFAULT_MODEL_PATH", tmp_path / "models" / "fashion.tflite")
+
+    with pytest.raises(ConfigError, match="FASHION_MODEL is not set and the default model .* was not found"):
+        load_settings({})
