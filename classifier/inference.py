@@ -26,7 +26,7 @@ __all__ = ["DEFAULT_MODEL_PATH", "GarmentClassifier", "Prediction"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "seed.tflite"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "fashion.tflite"
 
 
 @dataclass(frozen=True)

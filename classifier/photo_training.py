@@ -179,8 +179,11 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     warmup_y = np.concatenate([y_fashion, y_synthetic])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
     model.fit(
-        shifted_batches(warmup_x, warmup_y, np.ones(len(warmup_y), np.float32), options.batch_size, options.seed),
+        shifted_batches(
+            warmup_x, warmup_y, np.ones(len(warmup_y), np.float32), options.batch_size, options.seed
+        ),
         epochs=options.warmup_epochs,
+        shuffle=False,
         verbose=2,
     )
 
@@ -200,6 +203,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
         shifted_batches(x_all, y_all, weights, options.batch_size, options.seed + 1),
         validation_data=(x_valid, y_valid),
         epochs=options.epochs,
+        shuffle=False,
         verbose=2,
     )
 

@@ -78,7 +78,7 @@ MIN_INK_PEAK = 96.0
 
 
 class RejectReason(enum.Enum):
-    """Why an image cannot be classified; the bot turns each into a message for the customer."""
+    """Reason an image cannot be classified. The bot turns each reason into a message for the customer."""
 
     NOT_AN_IMAGE = "not_an_image"
     CORRUPT = "corrupt"

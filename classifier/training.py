@@ -30,15 +30,70 @@ class TrainingOptions:
     """What to train and where to write it."""
 
     arch: str = "seed"
-    epochs: int = 40
+    epochs: int = 30
     batch_size: int = 64
-    # Images held out from the end of the training split to pick the best epoch.
+    # Images held out from the end of the training split; their loss drives the learning rate.
     validation_images: int = 5000
     seed: int = 42
     data_dir: Path = DEFAULT_DATA_DIR
     output: Path = Path("models/seed")
     # Train on the first N training images only (0 = all); CI's smoke run uses a small N.
     limit: int = 0
+
+
+# First epoch (0-based) whose weights enter the average; by then the learning rate has fallen.
+SWA_START = 12
+# Share of each target spread over the other classes, which tempers the network's overconfidence.
+LABEL_SMOOTHING = 0.1
+
+
+def _flipped_batches(inputs: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
+    """Return shuffled batches with one-hot targets, half the images mirrored left to right."""
+    import tensorflow as tf
+
+    targets = np.eye(len(FASHION_MNIST_CLASSES), dtype=np.float32)[labels]
+
+    def flip(image, target):
+        return tf.image.random_flip_left_right(image, seed=seed), target
+
+    return (
+        tf.data.Dataset.from_tensor_slices((inputs, targets))
+        .shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+        .map(flip, num_parallel_calls=2, deterministic=True)
+        .batch(batch_size)
+        .prefetch(2)
+    )
+
+
+def _weight_averaging(start_epoch: int):
+    """Return a Keras callback that averages the weights at each epoch end from `start_epoch` on.
+
+    Call its `apply()` after training to load the average into the model.
+    """
+    import keras
+
+    class WeightAveraging(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.average: list[np.ndarray] | None = None
+            self.count = 0
+
+        def on_epoch_end(self, epoch: int, logs=None) -> None:
+            if epoch < start_epoch:
+                return
+            weights = self.model.get_weights()
+            self.count += 1
+            if self.average is None:
+                self.average = [w.astype(np.float64) for w in weights]
+            else:
+                for total, w in zip(self.average, weights, strict=True):
+                    total += (w - total) / self.count
+
+        def apply(self) -> None:
+            if self.average is not None:
+                self.model.set_weights([w.astype(np.float32) for w in self.average])
+
+    return WeightAveraging()
 
 
 def build_seed_model():
@@ -97,38 +152,44 @@ def train(options: TrainingOptions) -> dict:
     if options.limit:
         train_images, train_labels = train_images[: options.limit], train_labels[: options.limit]
     x_train = (train_images.astype(np.float32) / 255.0)[..., np.newaxis]
+    y_train = train_labels
     holdout = min(options.validation_images, len(x_train) // 10)
     x_train, x_valid = x_train[:-holdout], x_train[-holdout:]
-    y_train, y_valid = train_labels[:-holdout], train_labels[-holdout:]
+    y_train, y_valid = y_train[:-holdout], y_train[-holdout:]
     x_test = (data.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
 
     if options.arch != "seed":
         raise ValueError(f"unknown architecture {options.arch!r}: expected 'seed'")
     model = build_seed_model()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+        metrics=["accuracy"],
+    )
     model.summary(print_fn=logger.info)
 
-    # The seed network overfits (train 96%, test 90% after 15 plain epochs), so inputs are shifted
-    # by up to 2 pixels, the learning rate halves when validation loss stalls, and the best
-    # epoch's weights are kept.
-    callbacks = [
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, verbose=1),
-        keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", patience=5, restore_best_weights=True, verbose=1
-        ),
-    ]
+    # The seed network overfits (train 96%, test 90% after 15 epochs at a fixed rate), so half the
+    # images are mirrored, targets are smoothed, the learning rate halves when validation loss
+    # stalls, and the weights of the epochs from `SWA_START` on are averaged (stochastic weight
+    # averaging). Random shifts were tried too: its small dense head learned more slowly with them.
     started = time.monotonic()
-    batches = shifted_batches(x_train, y_train, np.ones(len(y_train), np.float32), options.batch_size, options.seed)
+    averaging = _weight_averaging(start_epoch=SWA_START)
     history = model.fit(
-        batches,
-        validation_data=(x_valid, y_valid),
+        _flipped_batches(x_train, y_train, options.batch_size, options.seed),
+        shuffle=False,
+        validation_data=(x_valid, keras.utils.to_categorical(y_valid, len(FASHION_MNIST_CLASSES))),
         epochs=options.epochs,
-        callbacks=callbacks,
+        callbacks=[
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, verbose=1),
+            averaging,
+        ],
         verbose=2,
     )
+    averaging.apply()
+    valid_accuracy = float((model.predict(x_valid, verbose=0).argmax(axis=1) == y_valid).mean())
     elapsed = time.monotonic() - started
-    _, test_accuracy = model.evaluate(x_test, data.test_labels, verbose=0)
-    logger.info("Test accuracy %.4f after %d epochs in %.0f s", test_accuracy, options.epochs, elapsed)
+    test_accuracy = float((model.predict(x_test, verbose=0).argmax(axis=1) == data.test_labels).mean())
+    logger.info("Test accuracy %.4f after %d epochs in %.0f s", test_accuracy, len(history.history["loss"]), elapsed)
 
     options.output.parent.mkdir(parents=True, exist_ok=True)
     keras_path = options.output.with_suffix(".keras")
@@ -140,10 +201,12 @@ def train(options: TrainingOptions) -> dict:
         "version": f"{options.output.name}-{datetime.now(UTC):%Y%m%d}",
         "arch": options.arch,
         "epochs_run": len(history.history["loss"]),
-        "best_validation_accuracy": round(float(max(history.history["val_accuracy"])), 4),
+        "weight_averaging_from_epoch": SWA_START + 1,
+        "augmentation": "left-right mirror of half the images",
+        "label_smoothing": LABEL_SMOOTHING,
+        "validation_accuracy": round(float(valid_accuracy), 4),
         "batch_size": options.batch_size,
         "seed": options.seed,
-        "augmentation": "random shifts of up to 2 pixels",
         "training_images": int(len(x_train)),
         "validation_images": int(holdout),
         "keras_test_accuracy": round(float(test_accuracy), 4),
