@@ -141,3 +141,11 @@ def test_fashion_mnist_image_survives_as_product_photo(fashion_mnist_dir):
         result = preprocess_photo(encode(photo.convert("RGB"), "JPEG", quality=90))[..., 0]
         differences.append(np.abs(result - original / 255.0).mean())
     assert np.mean(differences) < 0.15
+
+
+def test_large_jpeg_bomb_is_rejected_without_warning():
+    # 144 megapixels: above the JPEG budget, and in the range where Pillow only warns.
+    data = encode(Image.new("RGB", (12_000, 12_000), (200, 10, 10)), "JPEG", quality=50)
+    with pytest.raises(ImageRejected) as rejected:
+        preprocess_photo(data)
+    assert rejected.value.reason is RejectReason.TOO_MANY_PIXELS
