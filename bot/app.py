@@ -123,6 +123,7 @@ def _add_handlers(application: Application) -> None:
         (filters.Document.ALL & private, handlers.handle_other_document),
         (filters.TEXT & ~filters.COMMAND & private, handlers.handle_text),
         (private & ~filters.COMMAND, handlers.handle_unsupported),
+        (private & filters.COMMAND, handlers.handle_unknown_command),
     ]:
         application.add_handler(MessageHandler(message_filter, logged(callback)))
     application.add_error_handler(handlers.handle_error)

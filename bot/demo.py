@@ -45,6 +45,37 @@ async def _exchange(emulator: BotApiEmulator, customer: SimulatedUser, action: s
     _print_turn(customer, action, _plain(reply.text or reply.caption))
 
 
+async def _play_customer(
+    emulator: BotApiEmulator, customer: SimulatedUser, photos: tuple[str, ...], file_photo: str, text: str
+) -> None:
+    """Play one customer: /start, photos, an image file, a PDF, some text, then /mystyle."""
+    await _exchange(emulator, customer, "/start", lambda: emulator.send_text(customer, "/start"))
+    for name in photos:
+        data = (DEMO_PHOTOS / f"{name}.jpg").read_bytes()
+        await _exchange(
+            emulator, customer, f"[photo {name}.jpg]", lambda data=data: emulator.send_photo(customer, data)
+        )
+    image_file = (DEMO_PHOTOS / f"{file_photo}.jpg").read_bytes()
+    await _exchange(
+        emulator,
+        customer,
+        f"[file {file_photo}.jpg, image/jpeg]",
+        lambda: emulator.send_document(
+            customer, image_file, file_name=f"{file_photo}.jpg", mime_type="image/jpeg"
+        ),
+    )
+    await _exchange(
+        emulator,
+        customer,
+        "[file notes.pdf, application/pdf]",
+        lambda: emulator.send_document(
+            customer, b"%PDF-1.4 not a photo", file_name="notes.pdf", mime_type="application/pdf"
+        ),
+    )
+    await _exchange(emulator, customer, text, lambda: emulator.send_text(customer, text))
+    await _exchange(emulator, customer, "/mystyle", lambda: emulator.send_text(customer, "/mystyle"))
+
+
 async def run_demo(model_path: Path) -> None:
     """Run the scripted conversation and print it."""
     with BotApiEmulator(token=DEMO_TOKEN) as emulator, tempfile.TemporaryDirectory() as folder:
@@ -61,32 +92,10 @@ async def run_demo(model_path: Path) -> None:
         print(f"Bot API emulator listening on {emulator.api_base_url.removesuffix('/bot')}\n")
 
         async with running(build_application(settings)):
-            await _exchange(emulator, alice, "/start", lambda: emulator.send_text(alice, "/start"))
-            for name in ("dress", "sneaker"):
-                data = (DEMO_PHOTOS / f"{name}.jpg").read_bytes()
-                await _exchange(
-                    emulator, alice, f"[photo {name}.jpg]", lambda data=data: emulator.send_photo(alice, data)
-                )
-            trouser = (DEMO_PHOTOS / "trouser.jpg").read_bytes()
-            await _exchange(
-                emulator,
-                alice,
-                "[file trouser.jpg, image/jpeg]",
-                lambda: emulator.send_document(
-                    alice, trouser, file_name="trouser.jpg", mime_type="image/jpeg"
-                ),
+            await _play_customer(
+                emulator, alice, photos=("dress", "sneaker"), file_photo="trouser", text="hello?"
             )
-            await _exchange(
-                emulator,
-                alice,
-                "[file notes.pdf, application/pdf]",
-                lambda: emulator.send_document(
-                    alice, b"%PDF-1.4 not a photo", file_name="notes.pdf", mime_type="application/pdf"
-                ),
-            )
-            await _exchange(emulator, alice, "hello?", lambda: emulator.send_text(alice, "hello?"))
-            coat = (DEMO_PHOTOS / "coat.jpg").read_bytes()
-            await _exchange(emulator, giulia, "[foto coat.jpg]", lambda: emulator.send_photo(giulia, coat))
+            await _play_customer(emulator, giulia, photos=("coat",), file_photo="bag", text="ciao, che fai?")
 
         connection = sqlite3.connect(database_path)
         try:

@@ -70,25 +70,23 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Send a photo, or an image as a file (JPEG, PNG, WebP, HEIC). I reply with the "
             "garment category, how sure I am, and the runner-up categories.\n\n"
             "<b>What I store</b>\n"
-            "For each photo: your Telegram user id, the chat and message ids, Telegram's file id, "
-            "the category I answered with its confidence, the model version and the time. "
-            "I also store your language and when you first and last wrote. "
-            "The photo itself is never stored."
+            "For each photo: your ids, the category I answered and its details, the garment's "
+            "colours and the time; also your language and settings. The photo itself is never "
+            "stored. /privacy lists everything exactly, with how long it is kept."
         ),
         "it": (
             "<b>Come funziona</b>\n"
             "Manda una foto, o un'immagine come file (JPEG, PNG, WebP, HEIC). Ti rispondo con la "
             "categoria del capo, quanto ne sono sicuro e le categorie più vicine.\n\n"
             "<b>Che cosa conservo</b>\n"
-            "Per ogni foto: il tuo id utente Telegram, gli id della chat e del messaggio, l'id del "
-            "file su Telegram, la categoria che ho risposto con la sua probabilità, la versione "
-            "del modello e l'ora. Conservo anche la tua lingua e quando mi hai scritto la prima e "
-            "l'ultima volta. La foto non viene mai conservata."
+            "Per ogni foto: i tuoi id, la categoria che ho risposto con i suoi dettagli, i colori "
+            "del capo e l'ora; inoltre la tua lingua e le tue impostazioni. La foto non viene mai "
+            "conservata. /privacy elenca tutto con precisione, e per quanto tempo."
         ),
     },
     "result": {
         "en": "I see: <b>{label}</b> ({confidence} sure).\nAlso possible: {alternatives}.",
-        "it": "Vedo: <b>{label}</b> (sicuro al {confidence}).\nAltre possibilità: {alternatives}.",
+        "it": "Vedo: <b>{label}</b> (probabilità {confidence}).\nAltre possibilità: {alternatives}.",
     },
     "result_unsure": {
         "en": (
@@ -132,6 +130,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "file_too_big": {
         "en": "This file is over Telegram's 20 MB limit for bots. Please send it as a photo instead.",
         "it": "Questo file supera il limite di 20 MB che Telegram pone ai bot. Mandalo come foto.",
+    },
+    "unknown_command": {
+        "en": "I do not know that command. /help lists the ones I have.",
+        "it": "Non conosco questo comando. /help elenca quelli che ho.",
     },
     "text_hint": {
         "en": "Send me a photo of a garment and I will tell you what it is. /help explains more.",
@@ -184,15 +186,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "mystyle": {
         "en": (
             "<b>Your style</b>\n"
-            "Last 30 days: {recent_total} garments{recent_breakdown}\n"
-            "Overall: {total} garments{total_breakdown}\n"
+            "Garments in the last 30 days: {recent_total}{recent_breakdown}\n"
+            "Garments overall: {total}{total_breakdown}\n"
             "Favourite: <b>{favourite}</b>\n"
             "Colours you wear most: {colours}"
         ),
         "it": (
             "<b>Il tuo stile</b>\n"
-            "Ultimi 30 giorni: {recent_total} capi{recent_breakdown}\n"
-            "In tutto: {total} capi{total_breakdown}\n"
+            "Capi negli ultimi 30 giorni: {recent_total}{recent_breakdown}\n"
+            "Capi in tutto: {total}{total_breakdown}\n"
             "Preferito: <b>{favourite}</b>\n"
             "I colori che indossi di più: {colours}"
         ),

@@ -74,7 +74,7 @@ def backup_database_file(source: Path | str, target: Path | str) -> BackupResult
 
     os.replace(partial_path, target_path)
     result = BackupResult(target_path, target_path.stat().st_size, pages)
-    logger.info("Backed up %s to %s: %d pages, %d bytes", source_path, target_path, pages, result.size_bytes)
+    logger.debug("Backed up %s to %s: %d pages, %d bytes", source_path, target_path, pages, result.size_bytes)
     return result
 
 

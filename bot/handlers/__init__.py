@@ -16,6 +16,7 @@ from bot.handlers.commands import (
     handle_subscribe,
     handle_text,
     handle_trends,
+    handle_unknown_command,
     handle_unsubscribe,
     handle_unsupported,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "handle_subscribe",
     "handle_text",
     "handle_trends",
+    "handle_unknown_command",
     "handle_unsubscribe",
     "handle_unsupported",
 ]

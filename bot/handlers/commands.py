@@ -30,6 +30,7 @@ __all__ = [
     "handle_subscribe",
     "handle_text",
     "handle_trends",
+    "handle_unknown_command",
     "handle_unsubscribe",
     "handle_unsupported",
 ]
@@ -193,6 +194,12 @@ async def handle_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Answer plain text with a hint to send a photo."""
     language = await language_of(update, context)
     await update.effective_message.reply_text(translate("text_hint", language))
+
+
+async def handle_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a command the bot does not have with a pointer to /help."""
+    language = await language_of(update, context)
+    await update.effective_message.reply_text(translate("unknown_command", language))
 
 
 async def handle_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

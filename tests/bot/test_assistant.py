@@ -78,7 +78,7 @@ async def test_mystyle_counts_categories_with_chart(bot, emulator):
     reply = await _send_and_wait(emulator, carla, lambda: emulator.send_text(carla, "/mystyle"))
 
     assert reply.method == "sendPhoto"
-    assert "Last 30 days: 3 garments" in reply.caption
+    assert "Garments in the last 30 days: 3" in reply.caption
     assert "Dress 2" in reply.caption
     assert "Favourite: <b>Dress</b>" in reply.caption
     chart = Image.open(io.BytesIO(reply.photo_bytes))

@@ -65,6 +65,7 @@ async def test_start_and_help_explain_storage(bot, emulator):
     emulator.send_text(alice, "/help")
     reply = await _reply(emulator, alice)
     assert "The photo itself is never stored" in reply.text
+    assert "/privacy lists everything" in reply.text
 
 
 async def test_row_written_before_reply(bot, emulator, settings):
@@ -108,3 +109,10 @@ async def test_text_gets_a_hint(bot, emulator):
     emulator.send_text(giulia, "ciao")
     reply = await _reply(emulator, giulia)
     assert "Mandami la foto" in reply.text
+
+
+async def test_unknown_command_points_to_help(bot, emulator):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="it")
+    emulator.send_text(alice, "/foo")
+    reply = await _reply(emulator, alice)
+    assert reply.text.startswith("Non conosco questo comando")
