@@ -297,7 +297,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.set_defaults(handler=_command_backup)
 
-    demo = commands.add_parser("demo", help="run the bot on the built-in emulator with two simulated customers")
+    demo = commands.add_parser(
+        "demo", help="run the bot on the built-in emulator with two simulated customers"
+    )
     demo.add_argument(
         "--model",
         type=Path,

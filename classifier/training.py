@@ -189,7 +189,9 @@ def train(options: TrainingOptions) -> dict:
     valid_accuracy = float((model.predict(x_valid, verbose=0).argmax(axis=1) == y_valid).mean())
     elapsed = time.monotonic() - started
     test_accuracy = float((model.predict(x_test, verbose=0).argmax(axis=1) == data.test_labels).mean())
-    logger.info("Test accuracy %.4f after %d epochs in %.0f s", test_accuracy, len(history.history["loss"]), elapsed)
+    logger.info(
+        "Test accuracy %.4f after %d epochs in %.0f s", test_accuracy, len(history.history["loss"]), elapsed
+    )
 
     options.output.parent.mkdir(parents=True, exist_ok=True)
     keras_path = options.output.with_suffix(".keras")

@@ -41,7 +41,9 @@ def main(photos_dir: Path, output: Path) -> None:
             image = Image.fromarray(model_input).resize((tile, tile), Image.Resampling.NEAREST)
             sheet.paste(image, (LABEL_WIDTH + column * tile, row * tile))
         classes = sorted(REAL_PHOTO_FOLDERS[folder][0]) if folder in REAL_PHOTO_FOLDERS else []
-        references = [i for i in range(len(data.test_labels)) if data.test_labels[i] in classes][:REFERENCES_PER_ROW]
+        references = [i for i in range(len(data.test_labels)) if data.test_labels[i] in classes][
+            :REFERENCES_PER_ROW
+        ]
         for column, index in enumerate(references):
             image = Image.fromarray(data.test_images[index]).resize((tile, tile), Image.Resampling.NEAREST)
             x = LABEL_WIDTH + (PHOTOS_PER_ROW + column) * tile + tile // 2
