@@ -116,3 +116,15 @@ async def test_unknown_command_points_to_help(bot, emulator):
     emulator.send_text(alice, "/foo")
     reply = await _reply(emulator, alice)
     assert reply.text.startswith("Non conosco questo comando")
+
+
+async def test_photo_downloads_800px_size(bot, emulator):
+    alice = emulator.user(id=1001, first_name="Alice", language_code="en")
+    update_id = emulator.send_photo(alice, encode(garment_photo(size=(1600, 1200)), "JPEG", quality=90))
+    await _reply(emulator, alice)
+
+    sizes = emulator.get_update(update_id)["message"]["photo"]
+    downloaded = [call.params.get("file_id") for call in emulator.calls if call.method.lower() == "getfile"]
+    chosen = next(size for size in sizes if size["file_id"] == downloaded[0])
+    assert max(size["width"] for size in sizes) == 1280
+    assert (chosen["width"], chosen["height"]) == (800, 600)
