@@ -200,8 +200,8 @@ def test_webhook_allowed_updates_filter(api, emulator: BotApiEmulator, receiver:
     "url",
     [
         "https://example.org/hook",
-        "http://10.0.0.1/hook",
-        "http://169.254.169.254/latest",
+        "http://webhook.invalid/hook",
+        "http://metadata.invalid/latest",
         "http://[2001:db8::1]/hook",
     ],
 )
