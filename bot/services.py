@@ -1,4 +1,4 @@
-"""What the handlers share: the database, the loaded classifier, the worker pool and small caches.
+"""Services the handlers share: the database, the loaded classifier, the worker pool and small caches.
 
 Nothing here talks to Telegram. The services are created once in the application's `post_init`
 and closed in `post_shutdown`.
@@ -25,14 +25,14 @@ __all__ = ["BotServices", "PhotoAnalysis"]
 
 logger = logging.getLogger(__name__)
 
-# Model inputs kept in memory so that a customer's correction can store what the model saw;
-# the oldest are dropped first, and none survives a restart.
+# Model inputs kept in memory so that a customer's correction can store what the model saw.
+# The oldest are dropped first, and none survives a restart.
 RECENT_INPUTS = 2000
 
 
 @dataclass(frozen=True)
 class PhotoAnalysis:
-    """What one photo gave: the prediction, the 28x28 uint8 input the model saw, its colours."""
+    """Result of analysing one photo: the prediction, the 28x28 uint8 input the model saw, its colours."""
 
     prediction: Prediction
     model_input: bytes
