@@ -2,8 +2,8 @@
 
 This is the one path shared by serving, evaluation and training on real photos, so the three
 cannot drift apart. It follows the conversion Zalando used to make Fashion-MNIST from product
-photos (trim, fit the long side, sharpen, centre on a square, negate, grayscale), with a first
-step that product photos did not need: finding the garment in a phone photo.
+photos: trim, fit the long side, sharpen, centre on a square, negate, grayscale. Phone photos
+need one more step first, which product photos did not: finding the garment.
 
 Steps:
 1. Decode: any Pillow mode (alpha, palette, CMYK, 16-bit, grayscale), first frame of an
@@ -100,8 +100,8 @@ class ImageRejected(ValueError):
 class PreparedPhoto:
     """A photo ready for the model, with the colour image and garment mask it was drawn from.
 
-    `model_input` is float32 `[28, 28, 1]` in [0, 1]; `rgb` is the upright photo at working size,
-    float32 `[H, W, 3]` in 0-255 with transparent pixels made white; `mask` is the garment, float
+    `model_input` is float32 `[28, 28, 1]` in [0, 1]. `rgb` is the upright photo at working size,
+    float32 `[H, W, 3]` in 0-255, with transparent pixels made white. `mask` is the garment, float
     `[H, W]` in [0, 1], or None when no garment stood out and the whole photo was used.
     """
 
@@ -185,8 +185,8 @@ def _otsu_threshold(values: np.ndarray) -> float:
 def _background_colours(border: np.ndarray) -> np.ndarray:
     """Cluster border pixels into at most `BACKGROUND_CLUSTERS` colours (k-means, fixed start).
 
-    A floor, a wall and a bed sheet around one garment give several background colours; a
-    cluster holding under `MIN_CLUSTER_SHARE` of the border is dropped, because it is more
+    A floor, a wall and a bed sheet around one garment give several background colours. A
+    cluster that covers under `MIN_CLUSTER_SHARE` of the border is dropped, because it is more
     likely a part of the garment touching the edge than background.
     """
     # A few hundred evenly spaced border pixels describe the background as well as all of them.
