@@ -22,7 +22,7 @@ __all__ = [
     "real_photo_scores",
 ]
 
-# How the real-photo folders map to Fashion-MNIST classes: the "strict" set of class ids counted
+# Mapping of real-photo folders to Fashion-MNIST classes: the "strict" set of class ids counted
 # as right, and the coarse group of the folder.
 REAL_PHOTO_FOLDERS: dict[str, tuple[frozenset[int], str]] = {
     "t-shirt": (frozenset({0}), "top"),

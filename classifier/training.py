@@ -1,7 +1,7 @@
 """Training: builds a Keras network, trains it on Fashion-MNIST and exports `.keras` and `.tflite`.
 
-`--arch seed` reproduces the research note's network exactly (Conv2D 64 3x3 ReLU, Dropout 0.25,
-MaxPool 2x2, Flatten, Dense 32 ReLU, Dense 10 softmax); the note reports 91.9% test accuracy and
+`--arch seed` reproduces the research note's network exactly: Conv2D 64 3x3 ReLU, Dropout 0.25,
+MaxPool 2x2, Flatten, Dense 32 ReLU, Dense 10 softmax. The note reports 91.9% test accuracy, and
 this reproduction must reach at least that. The command that made the shipped weights is in
 models/README.md. This module imports TensorFlow; the bot never imports it.
 """
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """What to train and where to write it."""
+    """Settings of a seed training run: data, output path, epochs and seed."""
 
     arch: str = "seed"
     epochs: int = 30

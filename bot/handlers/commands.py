@@ -40,7 +40,7 @@ LANGUAGE_NAMES = {"en": "English", "it": "Italiano"}
 
 
 async def handle_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the customer and say what the bot recognises."""
+    """Greet the customer and list the garments the bot recognises."""
     user = update.effective_user
     await services_of(context).database.record_user(user.id, user.language_code, utc_now())
     language = await language_of(update, context)

@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 ALBUM_QUIET_SECONDS = 1.0
 # The photo size to download. On the real validation photos re-encoded as Telegram does, 800 px
-# scored as the originals and 320 px lost 1.3 points strict, 2.1 coarse (benchmarks/photo_size.py),
-# while a 1280 px photo has 2.6 times the pixels of an 800 px one to decode.
+# scored as the originals, and 320 px lost 1.3 points strict and 2.1 coarse (benchmarks/photo_size.py).
+# A 1280 px photo has 2.6 times the pixels of an 800 px one to decode.
 PHOTO_LONG_SIDE = 800
 
 _REJECT_MESSAGES = {
