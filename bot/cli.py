@@ -358,7 +358,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--epochs",
         type=int,
-        help="training epochs (default: 30 for seed, 14 for fashion)",
+        help="training epochs (default: 30 for seed, 24 for fashion)",
     )
     train.add_argument(
         "--real-photos",

@@ -9,7 +9,7 @@ Recipe (the command and its measured time are in models/README.md):
    accept several classes (longsleeve: pullover or shirt; shoes: sandal, sneaker or ankle boot):
    each photo takes the accepted class the warm-up model finds most likely.
 3. Main training on everything, with an eleventh class "Other garment" taught by the hat, shorts
-   and skirt photos; shifts of up to 2 pixels on every input.
+   and skirt photos; shifts of up to 2 pixels on every input, and half the inputs mirrored.
 4. Calibration on the held-out photos: a temperature (scaling the logits) and the confidence
    threshold under which the bot says it is not sure. Both are stored in the model: the
    temperature inside the exported network, the threshold in the JSON card.
@@ -53,7 +53,7 @@ class PhotoTrainingOptions:
     output: Path = Path("models/fashion")
     data_dir: Path = DEFAULT_DATA_DIR
     cache_dir: Path = Path("data/cache")
-    epochs: int = 14
+    epochs: int = 24
     warmup_epochs: int = 2
     batch_size: int = 128
     seed: int = 42
@@ -180,7 +180,12 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
     model.fit(
         shifted_batches(
-            warmup_x, warmup_y, np.ones(len(warmup_y), np.float32), options.batch_size, options.seed
+            warmup_x,
+            warmup_y,
+            np.ones(len(warmup_y), np.float32),
+            options.batch_size,
+            options.seed,
+            mirror=True,
         ),
         epochs=options.warmup_epochs,
         shuffle=False,
@@ -200,7 +205,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps, alpha=0.02)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
     model.fit(
-        shifted_batches(x_all, y_all, weights, options.batch_size, options.seed + 1),
+        shifted_batches(x_all, y_all, weights, options.batch_size, options.seed + 1, mirror=True),
         validation_data=(x_valid, y_valid),
         epochs=options.epochs,
         shuffle=False,
@@ -261,6 +266,7 @@ def _calibrate_and_export(model, calibration, x_valid, y_valid, data, options: P
         "holdout_accuracy": round(valid_accuracy, 4),
         "calibration_coarse_accuracy": round(float(correct[mapped].mean()), 4),
         "epochs": options.epochs,
+        "augmentation": "shifts of up to 2 pixels, half the inputs mirrored",
         "warmup_epochs": options.warmup_epochs,
         "batch_size": options.batch_size,
         "seed": options.seed,

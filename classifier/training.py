@@ -114,13 +114,26 @@ def build_seed_model():
     )
 
 
-def shifted_batches(inputs: np.ndarray, labels: np.ndarray, weights: np.ndarray, batch_size: int, seed: int):
-    """Return a shuffled tf.data pipeline that shifts each 28x28 input by up to 2 pixels."""
+def shifted_batches(
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    batch_size: int,
+    seed: int,
+    mirror: bool = False,
+):
+    """Return a shuffled tf.data pipeline that shifts each 28x28 input by up to 2 pixels.
+
+    With `mirror`, half the inputs are also flipped left to right.
+    """
     import tensorflow as tf
 
     def shift(image, label, weight):
         padded = tf.pad(image, [[2, 2], [2, 2], [0, 0]])
-        return tf.image.random_crop(padded, [28, 28, 1], seed=seed), label, weight
+        shifted = tf.image.random_crop(padded, [28, 28, 1], seed=seed)
+        if mirror:
+            shifted = tf.image.random_flip_left_right(shifted, seed=seed + 1)
+        return shifted, label, weight
 
     return (
         tf.data.Dataset.from_tensor_slices((inputs, labels, weights))
