@@ -163,6 +163,11 @@ def _to_rgba(image: Image.Image) -> Image.Image:
         image = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), mode="L")
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("PA")
+    if image.mode == "RGB":
+        # Shrinking before adding the opaque alpha channel gives the same pixels, and Pillow
+        # resizes RGB without the premultiplying round trip it makes for RGBA.
+        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return image.convert("RGBA")
     image = image.convert("RGBA")
     image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return image
@@ -196,17 +201,24 @@ def _background_colours(border: np.ndarray) -> np.ndarray:
     for _ in range(6):
         distances = _squared_distances(border, centres)
         nearest = distances.argmin(axis=1)
-        for cluster in range(len(centres)):
-            members = border[nearest == cluster]
-            if len(members):
-                centres[cluster] = members.mean(axis=0)
-    shares = np.bincount(nearest, minlength=len(centres)) / len(border)
+        counts = np.bincount(nearest, minlength=len(centres))
+        sums = np.stack([np.bincount(nearest, border[:, c], len(centres)) for c in range(3)], axis=1)
+        filled = counts > 0
+        centres[filled] = sums[filled] / counts[filled, np.newaxis]
+    shares = counts / len(border)
     return centres[shares >= MIN_CLUSTER_SHARE]
 
 
 def _squared_distances(pixels: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """Return the squared RGB distance of each pixel `[..., 3]` to each colour, shape `[..., K]`."""
-    return np.stack([np.square(pixels - colour).sum(axis=-1) for colour in colours], axis=-1)
+    distances = np.empty((*pixels.shape[:-1], len(colours)), dtype=np.result_type(pixels, colours))
+    for index, colour in enumerate(colours):
+        difference = pixels - colour
+        difference *= difference
+        # Adding the three channels by hand is several times faster than sum(axis=-1) on so short
+        # an axis, and adds them in the same order.
+        distances[..., index] = difference[..., 0] + difference[..., 1] + difference[..., 2]
+    return distances
 
 
 def _central_components(mask: np.ndarray) -> np.ndarray:
