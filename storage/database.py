@@ -6,7 +6,8 @@ stored: a row holds Telegram's ids and the model's answer, and a feedback row ma
 image that the model saw.
 
 One connection serves the whole bot. An asyncio lock serialises the methods, so a transaction
-that spans several statements never interleaves with another coroutine's statements.
+that spans several statements never interleaves with another coroutine's statements. Photos
+answered at the same moment are logged together, in one transaction (`log_classification`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,52 @@ __all__ = ["SCHEMA_VERSION", "ClassificationRecord", "Database", "utc_now"]
 
 logger = logging.getLogger(__name__)
 
+# Maximum number of classifications written in one shared transaction. Their 13 values each stay
+# far under SQLite's default limit of 32,766 bound values per statement.
+MAX_GROUPED_WRITES = 500
+
+_USER_UPSERT = """
+    INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET
+        language = COALESCE(excluded.language, users.language),
+        last_seen = excluded.last_seen
+"""
+_CLASSIFICATION_INSERT = """
+    INSERT OR IGNORE INTO classifications (
+        user_id, chat_id, message_id, file_unique_id, label, label_id, confidence,
+        top3, model_version, created_at, status, colours, media_group_id
+    ) VALUES {rows}
+"""
+_CLASSIFICATION_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _classification_values(record: ClassificationRecord) -> tuple:
+    return (
+        record.user_id,
+        record.chat_id,
+        record.message_id,
+        record.file_unique_id,
+        record.label,
+        record.label_id,
+        record.confidence,
+        json.dumps([[label, round(p, 6)] for label, p in record.top3]),
+        record.model_version,
+        format_timestamp(record.created_at),
+        record.status,
+        json.dumps(list(record.colours)),
+        record.media_group_id,
+    )
+
+
+def _settle(future: asyncio.Future, result: Any = None, exception: BaseException | None = None) -> None:
+    """Give a waiting caller its result or exception, unless it stopped waiting."""
+    if future.done():
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
+
 
 class Database:
     """The bot's SQLite database; open it with `await Database.open(path)`."""
@@ -54,6 +101,10 @@ class Database:
         self._connection = connection
         self._lock = asyncio.Lock()
         self.path = path
+        # Classifications waiting for the next shared transaction, each with the future its
+        # caller awaits, and the task that writes them.
+        self._queued: list[tuple[str | None, ClassificationRecord, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -75,8 +126,10 @@ class Database:
     async def close(self) -> None:
         """Close the connection after the methods already running or waiting finish.
 
-        Each method commits its own writes, so nothing is pending.
+        Each method commits its own writes, so nothing is pending once the grouped writes end.
         """
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
         async with self._lock:
             await self._connection.close()
 
@@ -115,15 +168,7 @@ class Database:
         """Insert a user or update their language and last-seen time."""
         stamp = format_timestamp(seen_at)
         async with self._transaction() as connection:
-            await connection.execute(
-                """
-                INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    language = COALESCE(excluded.language, users.language),
-                    last_seen = excluded.last_seen
-                """,
-                (user_id, language, stamp, stamp),
-            )
+            await connection.execute(_USER_UPSERT, (user_id, language, stamp, stamp))
 
     async def set_language_override(self, user_id: int, language: str | None, at: datetime) -> None:
         """Store the language a user chose, or None to follow Telegram's language again.
@@ -201,29 +246,84 @@ class Database:
         require_choice(record.status, CLASSIFICATION_STATUSES, "status")
         async with self._transaction() as connection:
             cursor = await connection.execute(
-                """
-                INSERT OR IGNORE INTO classifications (
-                    user_id, chat_id, message_id, file_unique_id, label, label_id, confidence,
-                    top3, model_version, created_at, status, colours, media_group_id
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    record.user_id,
-                    record.chat_id,
-                    record.message_id,
-                    record.file_unique_id,
-                    record.label,
-                    record.label_id,
-                    record.confidence,
-                    json.dumps([[label, round(p, 6)] for label, p in record.top3]),
-                    record.model_version,
-                    format_timestamp(record.created_at),
-                    record.status,
-                    json.dumps(list(record.colours)),
-                    record.media_group_id,
-                ),
+                _CLASSIFICATION_INSERT.format(rows=_CLASSIFICATION_PLACEHOLDERS),
+                _classification_values(record),
             )
             return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    async def log_classification(self, language: str | None, record: ClassificationRecord) -> int | None:
+        """Record the user as `record_user` does and store the classification as `record_classification`.
+
+        Returns what `record_classification` returns, once the row is committed. Calls made while
+        a write is running share the next transaction, so under load many photos cost one commit.
+        Raises ValueError for a status outside CLASSIFICATION_STATUSES.
+        """
+        require_choice(record.status, CLASSIFICATION_STATUSES, "status")
+        future = asyncio.get_running_loop().create_future()
+        self._queued.append((language, record, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        return await future
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            group, self._queued = self._queued[:MAX_GROUPED_WRITES], self._queued[MAX_GROUPED_WRITES:]
+            try:
+                results = await self._insert_group(group)
+            except Exception as error:
+                if len(group) == 1:
+                    _settle(group[0][2], exception=error)
+                    continue
+                # One bad row fails the shared transaction, so each is written alone and only it fails.
+                logger.warning(
+                    "Grouped write of %d classifications failed (%s); writing them one by one",
+                    len(group),
+                    error,
+                )
+                for item in group:
+                    try:
+                        _settle(item[2], (await self._insert_group([item]))[0])
+                    except Exception as error:
+                        _settle(item[2], exception=error)
+                continue
+            except BaseException as error:
+                for _, _, future in [*group, *self._queued]:
+                    _settle(future, exception=error)
+                self._queued = []
+                raise
+            for (_, _, future), result in zip(group, results, strict=True):
+                _settle(future, result)
+
+    async def _insert_group(
+        self, group: list[tuple[str | None, ClassificationRecord, asyncio.Future]]
+    ) -> list:
+        """Write a group of classifications and their users in one transaction; return each row id or None."""
+        users = [
+            (
+                record.user_id,
+                language,
+                format_timestamp(record.created_at),
+                format_timestamp(record.created_at),
+            )
+            for language, record, _ in group
+        ]
+        values = [value for _, record, _ in group for value in _classification_values(record)]
+        statement = _CLASSIFICATION_INSERT.format(rows=", ".join([_CLASSIFICATION_PLACEHOLDERS] * len(group)))
+        async with self._transaction() as connection:
+            await connection.executemany(_USER_UPSERT, users)
+            rows = await connection.execute_fetchall(
+                statement + " RETURNING id, chat_id, message_id, file_unique_id", values
+            )
+        # The rows come back in no promised order, and a message already logged (or twice in
+        # this group) returns no row: the first call for a message gets its id, any other None.
+        ids = {
+            (chat_id, message_id, file_unique_id): row_id
+            for row_id, chat_id, message_id, file_unique_id in rows
+        }
+        return [
+            ids.pop((record.chat_id, record.message_id, record.file_unique_id), None)
+            for _, record, _ in group
+        ]
 
     async def classifications_of_user(self, user_id: int) -> list[ClassificationRecord]:
         """Return a user's logged answers, oldest first."""

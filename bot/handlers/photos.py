@@ -167,8 +167,8 @@ async def _record(
     services = services_of(context)
     now = utc_now()
     prediction = analysis.prediction
-    await services.database.record_user(user.id, user.language_code, now)
-    classification_id = await services.database.record_classification(
+    classification_id = await services.database.log_classification(
+        user.language_code,
         ClassificationRecord(
             user_id=user.id,
             chat_id=message.chat_id,
@@ -183,7 +183,7 @@ async def _record(
             status=prediction.status,
             colours=analysis.colours,
             media_group_id=message.media_group_id,
-        )
+        ),
     )
     if classification_id:
         services.remember_input(classification_id, user.id, analysis.model_input)
