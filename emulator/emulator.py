@@ -298,6 +298,10 @@ class BotApiEmulator:
         """Return the bot's messages, all chats or one, in send order, deleted ones included."""
         return self._state.sent_snapshots(chat_id)
 
+    def sent_count(self) -> int:
+        """Return how many messages the bot has sent to all chats together, without copying them."""
+        return self._state.count_all_sent()
+
     def last_message(self, chat_id: int) -> SentMessage | None:
         """Return the newest message the bot sent to a chat, or None."""
         messages = self._state.sent_snapshots(chat_id)

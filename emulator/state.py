@@ -334,6 +334,10 @@ class EmulatorState:
         with self.lock:
             return len(self.bot_messages_by_chat.get(chat_id, []))
 
+    def count_all_sent(self) -> int:
+        with self.lock:
+            return len(self.bot_messages)
+
     def clear_sent(self) -> None:
         with self.lock:
             for record in self.bot_messages:

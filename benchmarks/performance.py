@@ -1,0 +1,320 @@
+"""Performance benchmark: the model, the preprocessing and the whole bot, in one run.
+
+Prints a table and, on its last line, the same figures as JSON:
+1. model time per image (batch of one) for LiteRT and for three ways of calling the same network
+   in Keras: `model(x)`, a `tf.function` and `model.predict`, with their ratios to LiteRT.
+   TensorFlow runs in a child process with its default thread pools, as a bot would use it;
+   LiteRT runs on one thread.
+2. preprocessing time per photo: a 1280 px Telegram photo and a 12-megapixel camera file.
+3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
+   127.0.0.1, which runs in this process with the simulated customers:
+   - the time from the bot's start to its first answer (one photo is waiting when it starts);
+   - resident memory after a warm-up, then after every further 2,000 photos;
+   - latency from update to reply (p50/p95/p99) while photos arrive at a fixed rate;
+   - throughput at saturation: photos queued faster than the bot answers them.
+   Each customer sends a photo at most every few seconds, under the bot's flood limit.
+   CPU seconds per photo are printed for the bot and for this process (emulator and customers),
+   which share the machine's cores.
+
+Run: .venv/bin/python benchmarks/performance.py [--photos 10000] [--rate 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from classifier.inference import DEFAULT_MODEL_PATH, GarmentClassifier
+from classifier.preprocess import preprocess_photo
+from emulator import BotApiEmulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import make_photo, summary, time_calls  # noqa: E402
+
+TOKEN = "123456:BENCH-token-for-the-emulator"
+REPOSITORY = Path(__file__).resolve().parent.parent
+# Photos answered before the first memory reading and the timed phases.
+WARM_UP_PHOTOS = 300
+# Memory is read again after every this many photos.
+MEMORY_STEP = 2000
+
+
+def keras_model_times(keras_path: str, repeat: int) -> dict:
+    """Time one image through Keras three ways; runs in a child process so TensorFlow stays out of ours."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.models.load_model(keras_path, compile=False)
+    one = np.random.default_rng(0).random((1, 28, 28, 1), dtype=np.float32)
+    tensor = tf.constant(one)
+    compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return {
+        "keras_call": summary(time_calls(lambda: model(tensor, training=False), repeat)),
+        "tf_function": summary(time_calls(lambda: compiled(tensor), repeat)),
+        "model_predict": summary(time_calls(lambda: model.predict(one, verbose=0), repeat)),
+    }
+
+
+def model_times(model_path: Path, repeat: int) -> dict:
+    classifier = GarmentClassifier(model_path, num_threads=1)
+    one = np.random.default_rng(0).random((1, 28, 28, 1), dtype=np.float32)
+    figures = {"litert": summary(time_calls(lambda: classifier.predict_probabilities(one), repeat * 5))}
+    keras_path = model_path.with_suffix(".keras")
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        figures.update(pool.submit(keras_model_times, str(keras_path), repeat).result())
+    litert = figures["litert"]["median_ms"]
+    for name in ("keras_call", "tf_function", "model_predict"):
+        figures[name]["times_litert"] = round(figures[name]["median_ms"] / litert, 1)
+    return figures
+
+
+def preprocessing_times(repeat: int) -> dict:
+    telegram_photo = make_photo(1280, 960)
+    camera_file = make_photo(4000, 3000)
+    return {
+        "1280px_jpeg": summary(time_calls(lambda: preprocess_photo(telegram_photo), repeat)),
+        "12mp_jpeg": summary(time_calls(lambda: preprocess_photo(camera_file), max(5, repeat // 4))),
+    }
+
+
+def percentiles(latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None}
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 1)
+
+    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99)}
+
+
+class BotUnderTest:
+    """The bot as a child process, and readings of its memory and CPU time from /proc."""
+
+    def __init__(self, emulator: BotApiEmulator, folder: Path) -> None:
+        environment = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+            "TELEGRAM_FILE_BASE_URL": emulator.file_base_url,
+            "FASHION_DATABASE": str(folder / "bench.db"),
+            "FASHION_LOG_LEVEL": "WARNING",
+        }
+        command = [str(Path(sys.executable).parent / "fashion-assistant"), "run"]
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, env=environment, cwd=REPOSITORY, stderr=subprocess.DEVNULL)
+
+    def resident_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return float("nan")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Customers:
+    """Simulated customers taking turns to send photos; remembers when each photo was sent."""
+
+    def __init__(self, emulator: BotApiEmulator, count: int) -> None:
+        self.emulator = emulator
+        self.users = [
+            emulator.user(id=10_000 + n, first_name=f"Customer {n}", language_code=("en", "it")[n % 2])
+            for n in range(count)
+        ]
+        self.photos = [make_photo(1280, 960, seed) for seed in range(8)]
+        self.sent = 0
+        # chat id -> send times of the photos not yet matched with a reply
+        self.waiting: dict[int, deque[float]] = defaultdict(deque)
+
+    def send(self) -> None:
+        user = self.users[self.sent % len(self.users)]
+        sent_at = time.monotonic()
+        self.emulator.send_photo(user, self.photos[self.sent % len(self.photos)])
+        self.waiting[user.id].append(sent_at)
+        self.sent += 1
+
+    def send_at_rate(self, count: int, rate: float) -> None:
+        started = time.monotonic()
+        for index in range(count):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self.send()
+
+    def collect(self, expected: int, timeout: float) -> tuple[list[float], list[float]]:
+        """Wait for `expected` replies; return their send times and latencies in seconds, then forget them.
+
+        A chat's replies are matched with its photos in order (the bot does not quote the photo).
+        """
+        deadline = time.monotonic() + timeout
+        while self.emulator.sent_count() < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        replies = self.emulator.sent_messages()
+        self.emulator.reset_sent()
+        if len(replies) < expected:
+            raise TimeoutError(f"the bot answered {len(replies)} of {expected} photos in {timeout:.0f} s")
+        latencies = []
+        for reply in replies:
+            latencies.append(reply.sent_at - self.waiting[reply.chat_id].popleft())
+        return sorted(reply.sent_at for reply in replies), latencies
+
+
+def end_to_end(total: int, rate: float, seconds: float, customers_count: int, timeout: float) -> dict:
+    figures: dict = {}
+    with BotApiEmulator(token=TOKEN) as emulator, tempfile.TemporaryDirectory() as folder:
+        customers = Customers(emulator, customers_count)
+        customers.send()
+        bot = BotUnderTest(emulator, Path(folder))
+        try:
+            reply_times, _ = customers.collect(1, timeout)
+            figures["start_to_first_answer_s"] = round(reply_times[0] - bot.started, 2)
+
+            for _ in range(WARM_UP_PHOTOS):
+                customers.send()
+            customers.collect(WARM_UP_PHOTOS, timeout)
+            memory = [{"photos": customers.sent, "resident_mb": bot.resident_mb()}]
+
+            # Fixed offered load: photos arrive at `rate` per second for `seconds`.
+            offered = int(rate * seconds)
+            cpu_before = bot.cpu_seconds(), own_cpu_seconds()
+            customers.send_at_rate(offered, rate)
+            reply_times, latencies = customers.collect(offered, timeout)
+            figures["fixed_load"] = {
+                "offered_per_second": rate,
+                "photos": offered,
+                "answered_per_second": round((offered - 1) / (reply_times[-1] - reply_times[0]), 1),
+                **percentiles(latencies),
+                "bot_cpu_ms_per_photo": round((bot.cpu_seconds() - cpu_before[0]) / offered * 1000, 1),
+                "emulator_cpu_ms_per_photo": round((own_cpu_seconds() - cpu_before[1]) / offered * 1000, 1),
+            }
+
+            # Saturation: the rest of the photos, queued in batches faster than the bot answers.
+            saturation_latencies, rates = [], []
+            cpu_before = bot.cpu_seconds(), own_cpu_seconds()
+            measured = 0
+            while customers.sent < total:
+                batch = min(MEMORY_STEP, total - customers.sent)
+                for _ in range(batch):
+                    customers.send()
+                reply_times, latencies = customers.collect(batch, timeout)
+                saturation_latencies += latencies
+                rates.append((batch - 1) / (reply_times[-1] - reply_times[0]))
+                measured += batch
+                memory.append({"photos": customers.sent, "resident_mb": bot.resident_mb()})
+            figures["saturation"] = {
+                "photos": measured,
+                "answered_per_second": round(statistics.median(rates), 1) if rates else None,
+                **percentiles(saturation_latencies),
+                "bot_cpu_ms_per_photo": round(
+                    (bot.cpu_seconds() - cpu_before[0]) / max(1, measured) * 1000, 1
+                ),
+                "emulator_cpu_ms_per_photo": round(
+                    (own_cpu_seconds() - cpu_before[1]) / max(1, measured) * 1000, 1
+                ),
+            }
+            figures["memory"] = memory
+        finally:
+            bot.stop()
+    return figures
+
+
+def print_table(results: dict) -> None:
+    models = results["model"]
+    print(f"{'model time per image (batch of 1)':<44} {'median ms':>10} {'p95 ms':>10} {'x LiteRT':>9}")
+    for name, label in [
+        ("litert", "LiteRT, one thread"),
+        ("keras_call", "Keras model(x)"),
+        ("tf_function", "tf.function"),
+        ("model_predict", "Keras model.predict"),
+    ]:
+        ratio = models[name].get("times_litert", 1.0)
+        print(
+            f"  {label:<42} {models[name]['median_ms']:>10.3f} {models[name]['p95_ms']:>10.3f} {ratio:>9.1f}"
+        )
+    print(f"{'preprocessing per photo':<44} {'median ms':>10} {'p95 ms':>10}")
+    for name, label in [("1280px_jpeg", "1280 px Telegram photo"), ("12mp_jpeg", "12-megapixel JPEG")]:
+        figure = results["preprocessing"][name]
+        print(f"  {label:<42} {figure['median_ms']:>10.3f} {figure['p95_ms']:>10.3f}")
+    bot = results.get("end_to_end")
+    if not bot:
+        return
+    print(f"{'the bot, end to end':<44} {'photos/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for name, label in [
+        ("fixed_load", f"{bot['fixed_load']['offered_per_second']:g} photos/s offered"),
+        ("saturation", "saturation"),
+    ]:
+        phase = bot[name]
+        print(
+            f"  {label:<42} {phase['answered_per_second']:>10} {phase['p50_ms']:>8} "
+            f"{phase['p95_ms']:>8} {phase['p99_ms']:>8}"
+        )
+        print(
+            f"  {'':<42} CPU per photo: bot {phase['bot_cpu_ms_per_photo']} ms, "
+            f"emulator and customers {phase['emulator_cpu_ms_per_photo']} ms"
+        )
+    print(f"  start to first answer: {bot['start_to_first_answer_s']} s")
+    readings = ", ".join(f"{m['resident_mb']} MB after {m['photos']}" for m in bot["memory"])
+    print(f"  bot resident memory: {readings}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model (its .keras beside it)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=200, help="timed calls per model and preprocessing figure"
+    )
+    parser.add_argument("--photos", type=int, default=10_000, help="photos the bot answers in all")
+    parser.add_argument(
+        "--rate", type=float, default=50.0, help="offered load of the fixed-rate phase, photos/s"
+    )
+    parser.add_argument("--seconds", type=float, default=30.0, help="duration of the fixed-rate phase")
+    parser.add_argument("--customers", type=int, default=1000, help="simulated customers")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait for one phase's replies"
+    )
+    parser.add_argument("--skip-bot", action="store_true", help="only the model and preprocessing figures")
+    arguments = parser.parse_args()
+
+    results = {
+        "cpu_count": os.cpu_count(),
+        "model_file": str(arguments.model),
+        "model": model_times(arguments.model, arguments.repeat),
+        "preprocessing": preprocessing_times(arguments.repeat),
+    }
+    if not arguments.skip_bot:
+        results["end_to_end"] = end_to_end(
+            arguments.photos, arguments.rate, arguments.seconds, arguments.customers, arguments.timeout
+        )
+    print_table(results)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
