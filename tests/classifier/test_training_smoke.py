@@ -1,18 +1,25 @@
-"""A tiny training run: the train command writes a .keras, a .tflite that LiteRT serves, and a card.
+"""Tiny training runs: the train command writes a .keras, a .tflite that LiteRT serves, and a card.
 
-CI trains only this smoke model; the shipped weights are trained by hand (see models/README.md).
+CI trains only these smoke models, one per architecture. The shipped weights are trained by hand
+(see models/README.md).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from bot.cli import main
 from classifier.inference import GarmentClassifier
+from classifier.metrics import REAL_PHOTO_FOLDERS, UNKNOWN_FOLDERS
+from classifier.photo_training import PhotoTrainingOptions
+from classifier.preprocess import prepare_photo
 
 pytestmark = [
     pytest.mark.training,
@@ -21,6 +28,8 @@ pytestmark = [
         reason="TensorFlow is not installed (pip install -e '.[train]')",
     ),
 ]
+
+REPOSITORY_CACHE_DIR = Path(__file__).resolve().parents[2] / PhotoTrainingOptions.cache_dir
 
 
 def test_seed_smoke_training_exports_a_servable_model(fashion_mnist_dir, tmp_path, capsys):
@@ -51,3 +60,124 @@ def test_seed_smoke_training_exports_a_servable_model(fashion_mnist_dir, tmp_pat
     probabilities = classifier.predict_probabilities(np.zeros((3, 28, 28, 1), np.float32))
     assert probabilities.shape == (3, 10)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+
+
+# Each drawn garment is a union of boxes (left, top, right, bottom) in percent of the photo's size.
+GARMENT_BOXES: dict[str, list[tuple[int, int, int, int]]] = {
+    "t-shirt": [(25, 20, 75, 85), (8, 20, 92, 38)],
+    "longsleeve": [(28, 15, 72, 85), (8, 15, 28, 80), (72, 15, 92, 80)],
+    "shirt": [(28, 15, 72, 85), (8, 15, 28, 80), (72, 15, 92, 80), (40, 8, 60, 15)],
+    "outwear": [(22, 10, 78, 92), (8, 10, 22, 85), (78, 10, 92, 85)],
+    "pants": [(28, 8, 72, 30), (28, 30, 47, 93), (53, 30, 72, 93)],
+    "dress": [(38, 8, 62, 40), (20, 40, 80, 93)],
+    "shoes": [(8, 50, 40, 78), (40, 64, 92, 78)],
+    "hat": [(30, 30, 70, 60), (8, 60, 92, 68)],
+    "shorts": [(25, 30, 75, 45), (25, 45, 47, 66), (53, 45, 75, 66)],
+    "skirt": [(30, 30, 70, 45), (22, 45, 78, 72)],
+}
+PHOTOS_PER_FOLDER = 3
+PHOTO_SIZE = (96, 128)
+
+
+def draw_garment(folder: str, rng: np.random.Generator) -> Image.Image:
+    """Draw `folder`'s garment in a random dark colour on a random light background."""
+    width, height = PHOTO_SIZE
+    background = tuple(int(v) for v in rng.integers(200, 250, 3))
+    garment = tuple(int(v) for v in rng.integers(20, 140, 3))
+    image = Image.new("RGB", PHOTO_SIZE, background)
+    draw = ImageDraw.Draw(image)
+    for left, top, right, bottom in GARMENT_BOXES[folder]:
+        draw.rectangle(
+            (left * width // 100, top * height // 100, right * width // 100, bottom * height // 100),
+            fill=garment,
+        )
+    return image
+
+
+@pytest.fixture
+def tiny_real_photos(tmp_path) -> Path:
+    """Write a few small JPEGs into every folder that the fashion trainer reads."""
+    folders = (*REAL_PHOTO_FOLDERS, *UNKNOWN_FOLDERS)
+    assert set(GARMENT_BOXES) == set(folders), "GARMENT_BOXES must draw every folder the trainer reads"
+
+    root = tmp_path / "real-photos"
+    rng = np.random.default_rng(0)
+    for folder in folders:
+        (root / folder).mkdir(parents=True)
+        for index in range(PHOTOS_PER_FOLDER):
+            draw_garment(folder, rng).save(root / folder / f"{index}.jpg", "JPEG", quality=90)
+    return root
+
+
+def test_fashion_smoke_training_exports_servable_model(
+    fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys
+):
+    # The trainer caches its inputs under the relative path data/cache, so run it from tmp_path.
+    monkeypatch.chdir(tmp_path)
+    cache_before = {path.name for path in REPOSITORY_CACHE_DIR.glob("*")}
+    output = tmp_path / "fashion"
+
+    status = main(
+        [
+            "train",
+            "--arch",
+            "fashion",
+            "--real-photos",
+            str(tiny_real_photos),
+            "--epochs",
+            "1",
+            "--limit",
+            "300",
+            "--data-dir",
+            str(fashion_mnist_dir),
+            "--output",
+            str(output),
+        ]
+    )
+
+    assert status == 0
+    assert output.with_suffix(".keras").is_file()
+    assert output.with_suffix(".tflite").is_file()
+    # The command prints the card after Keras's epoch lines.
+    printed = capsys.readouterr().out
+    card = json.loads(output.with_suffix(".json").read_text())
+    assert json.loads(printed[printed.rindex("\n{\n") + 1 :]) == card
+    assert card["arch"] == "fashion"
+    assert card["epochs"] == 1
+    assert len(card["classes"]) == 11
+    assert 0 < card["temperature"]
+    # After one epoch the model is near chance, so `choose_threshold` falls back to a quantile of
+    # the calibration confidences, which is 0 when "Other garment" (confidence 0) comes first often.
+    assert 0 <= card["confidence_threshold"] < 1
+    # 300 images minus the 30 held out; one photo of each of the ten folders goes to calibration.
+    assert card["data"]["fashion_mnist_training_images"] == 270
+    assert card["data"]["real_training_photos"] == 20
+    assert card["data"]["calibration_photos"] == 10
+
+    # Another training run started from the repository may add its own files to the repository's
+    # cache meanwhile, so the check is that none of this run's files went there.
+    smoke_cache = {path.name for path in (tmp_path / PhotoTrainingOptions.cache_dir).glob("*")}
+    new_in_repository = {path.name for path in REPOSITORY_CACHE_DIR.glob("*")} - cache_before
+    assert smoke_cache
+    assert not smoke_cache & new_in_repository
+
+    classifier = GarmentClassifier(output.with_suffix(".tflite"))
+    assert classifier.model_version == card["version"]
+    assert classifier.confidence_threshold == card["confidence_threshold"]
+    assert classifier.class_names == tuple(card["classes"])
+    inputs = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    probabilities = classifier.predict_probabilities(inputs)
+    assert probabilities.shape == (3, 11)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert all(0 <= prediction.label_id < 11 for prediction in classifier.classify_inputs(inputs))
+
+    # The bot's path for a customer's photo: JPEG bytes, preprocessing, then the classifier.
+    buffer = io.BytesIO()
+    draw_garment("dress", np.random.default_rng(1)).save(buffer, "JPEG", quality=90)
+    prepared = prepare_photo(buffer.getvalue())
+    assert prepared.garment_found
+    prediction = classifier.classify_inputs(prepared.model_input[np.newaxis])[0]
+    assert prediction.label in card["classes"]
+    assert 0 <= prediction.confidence <= 1
+    assert prediction.status in {"confident", "unsure", "unknown_garment"}
+    assert prediction.model_version == card["version"]
