@@ -8,7 +8,7 @@ Prints a table and, on its last line, the same figures as JSON:
 2. preprocessing time per photo: a 1280 px Telegram photo and a 12-megapixel camera file.
 3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
    127.0.0.1, which runs in this process with the simulated customers:
-   - the time from the bot's start to its first answer (one photo is waiting when it starts);
+   - the time from the bot's start to its first reply (one photo is waiting when it starts);
    - resident memory after a warm-up, then after every further 2,000 photos;
    - latency from update to reply (p50/p95/p99) while photos arrive at a fixed rate;
    - throughput at saturation: photos queued faster than the bot answers them.
@@ -46,7 +46,7 @@ from serving import make_photo, summary, time_calls  # noqa: E402
 
 TOKEN = "123456:BENCH-token-for-the-emulator"
 REPOSITORY = Path(__file__).resolve().parent.parent
-# Photos answered before the first memory reading and the timed phases.
+# Photos replied to before the first memory reading and the timed phases.
 WARM_UP_PHOTOS = 300
 # Memory is read again after every this many photos.
 MEMORY_STEP = 2000
@@ -58,20 +58,20 @@ def keras_model_times(keras_path: str, repeat: int) -> dict:
     import tensorflow as tf
 
     model = keras.models.load_model(keras_path, compile=False)
-    one = np.random.default_rng(0).random((1, 28, 28, 1), dtype=np.float32)
-    tensor = tf.constant(one)
+    image = np.random.default_rng(0).random((1, 28, 28, 1), dtype=np.float32)
+    tensor = tf.constant(image)
     compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     return {
         "keras_call": summary(time_calls(lambda: model(tensor, training=False), repeat)),
         "tf_function": summary(time_calls(lambda: compiled(tensor), repeat)),
-        "model_predict": summary(time_calls(lambda: model.predict(one, verbose=0), repeat)),
+        "model_predict": summary(time_calls(lambda: model.predict(image, verbose=0), repeat)),
     }
 
 
 def model_times(model_path: Path, repeat: int) -> dict:
     classifier = GarmentClassifier(model_path, num_threads=1)
-    one = np.random.default_rng(0).random((1, 28, 28, 1), dtype=np.float32)
-    figures = {"litert": summary(time_calls(lambda: classifier.predict_probabilities(one), repeat * 5))}
+    image = np.random.default_rng(0).random((1, 28, 28, 1), dtype=np.float32)
+    figures = {"litert": summary(time_calls(lambda: classifier.predict_probabilities(image), repeat * 5))}
     keras_path = model_path.with_suffix(".keras")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         figures.update(pool.submit(keras_model_times, str(keras_path), repeat).result())
@@ -102,7 +102,11 @@ def percentiles(latencies: list[float]) -> dict:
 
 
 class BotUnderTest:
-    """The bot as a child process, and readings of its memory and CPU time from /proc."""
+    """The bot as a child process, and readings of its memory and CPU time from /proc.
+
+    The readings add up the bot's process and its descendants: the photo analysis worker and
+    the resource tracker that Python's multiprocessing starts beside it.
+    """
 
     def __init__(self, emulator: BotApiEmulator, folder: Path) -> None:
         environment = {
@@ -117,15 +121,37 @@ class BotUnderTest:
         self.started = time.monotonic()
         self.process = subprocess.Popen(command, env=environment, cwd=REPOSITORY, stderr=subprocess.DEVNULL)
 
+    def processes(self) -> list[int]:
+        """Return the bot's process id and those of its descendants (the analysis worker and helpers)."""
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+        family = [self.process.pid]
+        for pid in sorted(parents):
+            if parents[pid] in family:
+                family.append(pid)
+        return family
+
     def resident_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-        return float("nan")
+        """Return the resident memory of the bot and its descendants together, in MB."""
+        total = 0
+        for pid in self.processes():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return round(total / 1024, 1)
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """Return the CPU time used by the bot and its running descendants, in seconds."""
+        total = 0
+        for pid in self.processes():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -177,7 +203,9 @@ class Customers:
         replies = self.emulator.sent_messages()
         self.emulator.reset_sent()
         if len(replies) < expected:
-            raise TimeoutError(f"the bot answered {len(replies)} of {expected} photos in {timeout:.0f} s")
+            raise TimeoutError(
+                f"timed out after {timeout:.0f} s: the bot replied to {len(replies)} of {expected} photos"
+            )
         latencies = []
         for reply in replies:
             latencies.append(reply.sent_at - self.waiting[reply.chat_id].popleft())
@@ -213,7 +241,7 @@ def end_to_end(total: int, rate: float, seconds: float, customers_count: int, ti
                 "emulator_cpu_ms_per_photo": round((own_cpu_seconds() - cpu_before[1]) / offered * 1000, 1),
             }
 
-            # Saturation: the rest of the photos, queued in batches faster than the bot answers.
+            # Saturation: the rest of the photos, queued in batches faster than the bot replies.
             saturation_latencies, rates = [], []
             cpu_before = bot.cpu_seconds(), own_cpu_seconds()
             measured = 0
@@ -245,6 +273,7 @@ def end_to_end(total: int, rate: float, seconds: float, customers_count: int, ti
 
 def print_table(results: dict) -> None:
     models = results["model"]
+
     print(f"{'model time per image (batch of 1)':<44} {'median ms':>10} {'p95 ms':>10} {'x LiteRT':>9}")
     for name, label in [
         ("litert", "LiteRT, one thread"),
@@ -256,10 +285,12 @@ def print_table(results: dict) -> None:
         print(
             f"  {label:<42} {models[name]['median_ms']:>10.3f} {models[name]['p95_ms']:>10.3f} {ratio:>9.1f}"
         )
+
     print(f"{'preprocessing per photo':<44} {'median ms':>10} {'p95 ms':>10}")
     for name, label in [("1280px_jpeg", "1280 px Telegram photo"), ("12mp_jpeg", "12-megapixel JPEG")]:
         figure = results["preprocessing"][name]
         print(f"  {label:<42} {figure['median_ms']:>10.3f} {figure['p95_ms']:>10.3f}")
+
     bot = results.get("end_to_end")
     if not bot:
         return
@@ -277,7 +308,7 @@ def print_table(results: dict) -> None:
             f"  {'':<42} CPU per photo: bot {phase['bot_cpu_ms_per_photo']} ms, "
             f"emulator and customers {phase['emulator_cpu_ms_per_photo']} ms"
         )
-    print(f"  start to first answer: {bot['start_to_first_answer_s']} s")
+    print(f"  start to first reply: {bot['start_to_first_answer_s']} s")
     readings = ", ".join(f"{m['resident_mb']} MB after {m['photos']}" for m in bot["memory"])
     print(f"  bot resident memory: {readings}")
 
@@ -290,7 +321,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=200, help="timed calls per model and preprocessing figure"
     )
-    parser.add_argument("--photos", type=int, default=10_000, help="photos the bot answers in all")
+    parser.add_argument("--photos", type=int, default=10_000, help="photos sent to the bot in all")
     parser.add_argument(
         "--rate", type=float, default=50.0, help="offered load of the fixed-rate phase, photos/s"
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, Update
@@ -41,8 +40,6 @@ __all__ = ["build_application", "run", "run_polling", "run_webhook", "running"]
 
 logger = logging.getLogger(__name__)
 
-# Decoding and inference run on this many threads; the machine this was sized on has 2 cores.
-WORKER_THREADS = 2
 # Updates handled at the same time; most of each one is waiting on the network.
 CONCURRENT_UPDATES = 64
 
@@ -142,8 +139,7 @@ def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
         database = await Database.open(settings.database_path)
         classifier = GarmentClassifier(settings.model_path)
-        executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="classify")
-        application.bot_data["services"] = BotServices(database, classifier, executor)
+        application.bot_data["services"] = BotServices(database, classifier, settings.analysis_processes)
         application.bot_data[SENDER_KEY] = DigestSender(
             application.bot, database, settings.digest, clock=clock
         )

@@ -46,6 +46,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Docker sends SIGKILL 10 seconds after SIGTERM by default; the bot stops waiting for running
 # handlers before that.
 DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8.0
+# One worker process analyses photos beside the bot's event loop; more only pay on more cores.
+DEFAULT_ANALYSIS_PROCESSES = 1
+MAX_ANALYSIS_PROCESSES = 16
 
 # Telegram tokens are "<bot id>:<secret>", the secret being 30 or more URL-safe characters; the
 # emulator accepts any token of the same shape.
@@ -112,6 +115,8 @@ class Settings:
     webhook: WebhookSettings | None = None
     # How long a stopping bot waits for running handlers before it cancels them.
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+    # Worker processes that analyse photos; 0: two threads in the bot's process (see bot.analysis).
+    analysis_processes: int = DEFAULT_ANALYSIS_PROCESSES
 
     def require_token(self) -> str:
         """Return the token, or raise `ConfigError` when it is not set."""
@@ -142,6 +147,18 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if number <= 0:
         raise ConfigError(f"{name} must be a whole number of days above 0, got {value!r}")
     return number
+
+
+def _analysis_processes(environ: Mapping[str, str]) -> int:
+    value = environ.get("FASHION_ANALYSIS_PROCESSES", "").strip()
+    if not value:
+        return DEFAULT_ANALYSIS_PROCESSES
+    if not value.isdigit() or int(value) > MAX_ANALYSIS_PROCESSES:
+        raise ConfigError(
+            f"FASHION_ANALYSIS_PROCESSES must be a whole number from 0 to {MAX_ANALYSIS_PROCESSES} "
+            f"(0: threads in the bot's process), got {value!r}"
+        )
+    return int(value)
 
 
 def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
@@ -337,4 +354,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digest=load_digest_settings(environ),
         webhook=_webhook_settings(environ),
         shutdown_timeout=_shutdown_timeout(environ),
+        analysis_processes=_analysis_processes(environ),
     )

@@ -10,15 +10,14 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 
-import numpy as np
-
+from bot.analysis import PhotoAnalysis, analyse, start_pool, warm_up
 from bot.limits import PhotoRateLimiter
-from classifier.inference import GarmentClassifier, Prediction
-from classifier.preprocess import prepare_photo
-from insights.colours import dominant_colours
+from classifier.inference import GarmentClassifier
 from storage import Database
 
 __all__ = ["BotServices", "PhotoAnalysis"]
@@ -30,39 +29,55 @@ logger = logging.getLogger(__name__)
 RECENT_INPUTS = 2000
 
 
-@dataclass(frozen=True)
-class PhotoAnalysis:
-    """Result of analysing one photo: the prediction, the 28x28 uint8 input the model saw, its colours."""
-
-    prediction: Prediction
-    model_input: bytes
-    colours: tuple[str, ...]
-
-
 @dataclass
 class BotServices:
-    """The database, the classifier and the thread pool that decodes and classifies photos."""
+    """The database, the classifier and the pool that decodes and classifies photos (`bot.analysis`).
+
+    `analysis_processes` is the number of worker processes, or 0 for threads in this process.
+    """
 
     database: Database
     classifier: GarmentClassifier
-    executor: ThreadPoolExecutor
+    analysis_processes: int = 0
     limiter: PhotoRateLimiter = field(default_factory=PhotoRateLimiter)
     started_at: float = field(default_factory=time.monotonic)
     _languages: dict[int, str | None] = field(default_factory=dict)
     # Classification id -> (user id, model input).
     _recent_inputs: OrderedDict[int, tuple[int, bytes]] = field(default_factory=OrderedDict)
+    executor: Executor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.executor = start_pool(self.classifier.model_path, self.analysis_processes)
+        # A worker process starts in about a second; it starts now rather than at the first photo.
+        self.executor.submit(warm_up)
 
     async def analyse_photo(self, data: bytes) -> PhotoAnalysis:
-        """Decode and classify one photo on the worker pool, keeping the event loop free."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self._analyse, data)
+        """Decode and classify one photo on the worker pool, keeping the event loop free.
 
-    def _analyse(self, data: bytes) -> PhotoAnalysis:
-        prepared = prepare_photo(data)
-        prediction = self.classifier.classify_inputs(prepared.model_input[np.newaxis])[0]
-        model_input = (prepared.model_input[..., 0] * 255).round().astype(np.uint8).tobytes()
-        colours = dominant_colours(prepared.rgb, prepared.mask) if prepared.mask is not None else ()
-        return PhotoAnalysis(prediction, model_input, colours)
+        When the worker process has died, a new one starts and gets the photo once more. Raises
+        ImageRejected for data that is not a usable image, and BrokenProcessPool when the photo
+        also stops the second worker.
+        """
+        loop = asyncio.get_running_loop()
+        # A worker process has its own classifier, while threads share this process's one.
+        call = partial(analyse, data) if self.analysis_processes else partial(analyse, data, self.classifier)
+        executor = self.executor
+        try:
+            return await loop.run_in_executor(executor, call)
+        except BrokenProcessPool:
+            self._replace_broken_pool(executor)
+        executor = self.executor
+        try:
+            return await loop.run_in_executor(executor, call)
+        except BrokenProcessPool:
+            self._replace_broken_pool(executor)
+            raise
+
+    def _replace_broken_pool(self, broken: Executor) -> None:
+        # Photos in flight when the worker died all land here, and only the first replaces it.
+        if self.executor is broken:
+            logger.error("The photo analysis worker stopped; starting a new one")
+            self.executor = start_pool(self.classifier.model_path, self.analysis_processes)
 
     def remember_input(self, classification_id: int, user_id: int, model_input: bytes) -> None:
         """Keep a model input for a while, in case the customer corrects the answer."""

@@ -95,6 +95,10 @@ class ImageRejected(ValueError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self):
+        # Rebuilt from both fields when it crosses from the analysis worker process to the bot.
+        return type(self), (self.reason, self.detail)
+
 
 @dataclass(frozen=True)
 class PreparedPhoto:

@@ -25,6 +25,9 @@ def settings(emulator, tmp_path, shipped_model) -> Settings:
         file_base_url=emulator.file_base_url,
         database_path=tmp_path / "fashion.db",
         model_path=shipped_model,
+        # Threads start faster than a worker process; the tests that run the bot as its own
+        # process use the default worker process.
+        analysis_processes=0,
     )
 
 

@@ -18,6 +18,7 @@ def test_defaults_point_at_telegram(shipped_model):
     assert settings.database_path == Path("data/fashion.db")
     assert settings.model_path == shipped_model
     assert settings.token is None
+    assert settings.analysis_processes == 1
 
 
 def test_token_is_not_in_repr():
@@ -38,6 +39,9 @@ def test_missing_token_names_the_variable():
         ("TELEGRAM_API_BASE_URL", "ftp://127.0.0.1/bot"),
         ("TELEGRAM_FILE_BASE_URL", "just-words"),
         ("FASHION_MODEL", "/nonexistent/model.tflite"),
+        ("FASHION_ANALYSIS_PROCESSES", "-1"),
+        ("FASHION_ANALYSIS_PROCESSES", "two"),
+        ("FASHION_ANALYSIS_PROCESSES", "64"),
     ],
 )
 def test_bad_value_names_the_variable(name, value):
@@ -55,3 +59,8 @@ def test_model_must_be_tflite(tmp_path):
     keras_file.write_bytes(b"x")
     with pytest.raises(ConfigError, match="FASHION_MODEL"):
         load_settings({"FASHION_MODEL": str(keras_file)})
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("2", 2), (" 1 ", 1), ("", 1)])
+def test_analysis_processes_read_from_environment(value, expected):
+    assert load_settings({"FASHION_ANALYSIS_PROCESSES": value}).analysis_processes == expected

@@ -1,0 +1,82 @@
+"""Photos analysed in a worker process: answers, rejections, and a worker that dies."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, running
+from tests.conftest import DEMO_PHOTOS_DIR
+
+DRESS = (DEMO_PHOTOS_DIR / "dress.jpg").read_bytes()
+
+
+@pytest.fixture
+async def worker_bot(settings):
+    """The bot with one analysis worker process, as it runs in production."""
+    async with running(build_application(dataclasses.replace(settings, analysis_processes=1))) as application:
+        yield application
+
+
+def _worker_pids() -> list[int]:
+    """Return the ids of this test process's children that run a multiprocessing worker."""
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(status.read_text().rsplit(")", 1)[1].split()[1])
+            command = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if parent == os.getpid() and b"spawn_main" in command:
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def _labels(database_path, user_id: int) -> list[str]:
+    connection = sqlite3.connect(database_path)
+    try:
+        rows = connection.execute(
+            "SELECT label FROM classifications WHERE user_id = ? ORDER BY id", (user_id,)
+        )
+        return [label for (label,) in rows]
+    finally:
+        connection.close()
+
+
+async def test_worker_process_answers_photo(worker_bot, emulator, settings):
+    alice = emulator.user(id=4001, first_name="Alice", language_code="en")
+    emulator.send_photo(alice, DRESS)
+    reply = (await emulator.wait_for_messages_async(alice.id, 1, timeout=20))[0]
+    assert "I see: <b>Dress</b>" in reply.text
+    assert _labels(settings.database_path, alice.id) == ["Dress"]
+    assert len(_worker_pids()) == 1
+
+
+async def test_worker_rejection_reaches_customer(worker_bot, emulator, settings):
+    bruno = emulator.user(id=4002, first_name="Bruno", language_code="it")
+    emulator.send_document(bruno, DRESS[: len(DRESS) // 3], file_name="cut.jpg", mime_type="image/jpeg")
+    reply = (await emulator.wait_for_messages_async(bruno.id, 1, timeout=20))[0]
+    assert "danneggiata o incompleta" in reply.text
+    assert _labels(settings.database_path, bruno.id) == []
+
+
+async def test_dead_worker_is_replaced(worker_bot, emulator, settings, caplog):
+    carla = emulator.user(id=4003, first_name="Carla", language_code="en")
+    emulator.send_photo(carla, DRESS)
+    await emulator.wait_for_messages_async(carla.id, 1, timeout=20)
+    [worker] = _worker_pids()
+
+    os.kill(worker, signal.SIGKILL)
+    emulator.send_photo(carla, DRESS)
+    emulator.send_photo(carla, DRESS)
+    replies = await emulator.wait_for_messages_async(carla.id, 3, timeout=30)
+
+    assert all("Dress" in reply.text for reply in replies)
+    assert _labels(settings.database_path, carla.id) == ["Dress"] * 3
+    assert "worker stopped" in caplog.text
+    assert worker not in _worker_pids()
