@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from classifier.inference import GarmentClassifier, Prediction
-from classifier.preprocess import prepare_photo
 from insights.colours import dominant_colours
 
 __all__ = ["PhotoAnalysis", "analyse", "start_pool", "warm_up"]
@@ -52,7 +51,7 @@ def _load_worker_classifier(model_path: str) -> None:
 
 
 def warm_up() -> None:
-    """Return at once; submitting it makes a pool start its worker before the first photo arrives."""
+    """Do nothing: awaiting it on a new pool waits until the worker has loaded the model."""
 
 
 def analyse(data: bytes, classifier: GarmentClassifier | None = None) -> PhotoAnalysis:
@@ -60,6 +59,9 @@ def analyse(data: bytes, classifier: GarmentClassifier | None = None) -> PhotoAn
 
     Raises ImageRejected for data that is not a usable image.
     """
+    # Imported here: the preprocessing (with SciPy) is needed in the worker, not in the bot's process.
+    from classifier.preprocess import prepare_photo
+
     classifier = classifier or _worker_classifier
     if classifier is None:
         raise RuntimeError("analyse() needs a classifier outside a worker process started by start_pool()")

@@ -1,7 +1,7 @@
 """Builds the python-telegram-bot `Application`: handlers, error handler, start-up and shut-down.
 
 The Telegram API base URLs come from the settings, so the same bot runs against Telegram or the
-local emulator. The database is opened and the model loaded once, in `post_init`. The job queue
+local emulator. The database is opened and the analysis pool loads the model in `post_init`. The job queue
 runs the daily retention job, the weekly digest job and a digest catch-up at start (see
 `bot.digest`). Updates arrive by long polling, or by webhook when FASHION_WEBHOOK_URL is set.
 Every handler logs one line per update (`bot.update_log`), and a stop waits a limited time for
@@ -33,7 +33,6 @@ from bot.filters import ADDRESSED_TO_BOT, IMAGE_DOCUMENT, IN_ALBUM
 from bot.services import BotServices
 from bot.shutdown import GracefulApplication, InFlightUpdateProcessor
 from bot.update_log import logged
-from classifier.inference import GarmentClassifier
 from storage import Database, utc_now
 
 __all__ = ["build_application", "run", "run_polling", "run_webhook", "running"]
@@ -138,13 +137,14 @@ async def _delete_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
 def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
         database = await Database.open(settings.database_path)
-        classifier = GarmentClassifier(settings.model_path)
-        application.bot_data["services"] = BotServices(database, classifier, settings.analysis_processes)
+        services = BotServices(database, settings.model_path, settings.analysis_processes)
+        application.bot_data["services"] = services
+        await services.start()
         application.bot_data[SENDER_KEY] = DigestSender(
             application.bot, database, settings.digest, clock=clock
         )
         await application.bot.set_my_commands(_COMMANDS)
-        logger.info("Bot ready, model %s, database %s", classifier.model_version, settings.database_path)
+        logger.info("Bot ready, model %s, database %s", services.model_version, settings.database_path)
 
     return post_init
 

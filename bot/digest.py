@@ -385,7 +385,7 @@ async def handle_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         classifications=await services.database.count_rows("classifications"),
         users=await services.database.count_rows("users"),
         subscribers=len(await services.database.subscribers()),
-        model_version=services.classifier.model_version,
+        model_version=services.model_version,
         uptime=format_duration(time.monotonic() - services.started_at),
     )
 

@@ -14,10 +14,11 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from bot.analysis import PhotoAnalysis, analyse, start_pool, warm_up
 from bot.limits import PhotoRateLimiter
-from classifier.inference import GarmentClassifier
+from classifier.inference import GarmentClassifier, model_version
 from storage import Database
 
 __all__ = ["BotServices", "PhotoAnalysis"]
@@ -31,13 +32,14 @@ RECENT_INPUTS = 2000
 
 @dataclass
 class BotServices:
-    """The database, the classifier and the pool that decodes and classifies photos (`bot.analysis`).
+    """The database, the model's version and the pool that decodes and classifies photos (`bot.analysis`).
 
-    `analysis_processes` is the number of worker processes, or 0 for threads in this process.
+    `analysis_processes` is the number of worker processes, which load the model themselves, or 0
+    for threads in this process, which share one classifier loaded here. Call `start()` before use.
     """
 
     database: Database
-    classifier: GarmentClassifier
+    model_path: Path
     analysis_processes: int = 0
     limiter: PhotoRateLimiter = field(default_factory=PhotoRateLimiter)
     started_at: float = field(default_factory=time.monotonic)
@@ -45,11 +47,23 @@ class BotServices:
     # Classification id -> (user id, model input).
     _recent_inputs: OrderedDict[int, tuple[int, bytes]] = field(default_factory=OrderedDict)
     executor: Executor = field(init=False)
+    classifier: GarmentClassifier | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.executor = start_pool(self.classifier.model_path, self.analysis_processes)
-        # A worker process starts in about a second; it starts now rather than at the first photo.
-        self.executor.submit(warm_up)
+        self.model_version = model_version(self.model_path)
+        if self.analysis_processes == 0:
+            self.classifier = GarmentClassifier(self.model_path)
+        self.executor = start_pool(self.model_path, self.analysis_processes)
+
+    async def start(self) -> None:
+        """Wait until the analysis pool has loaded the model; raise RuntimeError when it cannot."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self.executor, warm_up)
+        except BrokenProcessPool as error:
+            raise RuntimeError(
+                f"the photo analysis worker could not load the model {self.model_path}; its error is logged above"
+            ) from error
 
     async def analyse_photo(self, data: bytes) -> PhotoAnalysis:
         """Decode and classify one photo on the worker pool, keeping the event loop free.
@@ -77,7 +91,7 @@ class BotServices:
         # Photos in flight when the worker died all land here, and only the first replaces it.
         if self.executor is broken:
             logger.error("The photo analysis worker stopped; starting a new one")
-            self.executor = start_pool(self.classifier.model_path, self.analysis_processes)
+            self.executor = start_pool(self.model_path, self.analysis_processes)
 
     def remember_input(self, classification_id: int, user_id: int, model_input: bytes) -> None:
         """Keep a model input for a while, in case the customer corrects the answer."""

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
-from classifier.labels import OTHER_GARMENT_ID, class_names
-from classifier.preprocess import MODEL_INPUT_SIZE, prepare_photo
+from classifier.labels import MODEL_INPUT_SIZE, OTHER_GARMENT_ID, class_names
 
-__all__ = ["DEFAULT_MODEL_PATH", "GarmentClassifier", "Prediction"]
+__all__ = ["DEFAULT_MODEL_PATH", "GarmentClassifier", "Prediction", "model_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +53,11 @@ class GarmentClassifier:
             raise FileNotFoundError(f"model file not found: {model_path}")
         self.model_path = model_path
         metadata = _read_metadata(model_path)
-        self.model_version = metadata.get("version") or _default_version(model_path)
+        self.model_version = model_version(model_path)
         self.confidence_threshold = float(metadata.get("confidence_threshold", 0.0))
+
+        # Imported here, so that a process that only unpickles predictions does not load LiteRT.
+        from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
         self._interpreter.allocate_tensors()
@@ -92,6 +93,8 @@ class GarmentClassifier:
 
     def classify_photo(self, source: bytes | Path | str | BinaryIO) -> Prediction:
         """Preprocess one photo and classify it; raises `ImageRejected` for unusable input."""
+        from classifier.preprocess import prepare_photo
+
         prepared = prepare_photo(source)
         return self.classify_inputs(prepared.model_input[np.newaxis])[0]
 
@@ -114,6 +117,11 @@ class GarmentClassifier:
             model_version=self.model_version,
             status=status,
         )
+
+
+def model_version(model_path: Path) -> str:
+    """Return the version of a model file as GarmentClassifier reports it, without loading the model."""
+    return _read_metadata(model_path).get("version") or _default_version(model_path)
 
 
 def _read_metadata(model_path: Path) -> dict:

@@ -8,6 +8,7 @@ skirts); the bot then says it does not know that garment.
 from __future__ import annotations
 
 __all__ = [
+    "MODEL_INPUT_SIZE",
     "FASHION_MNIST_CLASSES",
     "OTHER_GARMENT",
     "OTHER_GARMENT_ID",
@@ -15,6 +16,9 @@ __all__ = [
     "class_names",
     "coarse_group",
 ]
+
+# Side of the square grayscale images the models take, as in Fashion-MNIST.
+MODEL_INPUT_SIZE = 28
 
 FASHION_MNIST_CLASSES: tuple[str, ...] = (
     "T-shirt/top",

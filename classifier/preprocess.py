@@ -18,7 +18,6 @@ Nothing here talks to Telegram or the model; it only needs Pillow and NumPy.
 
 from __future__ import annotations
 
-import enum
 import io
 import logging
 import warnings
@@ -29,6 +28,9 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+
+from classifier.errors import ImageRejected, RejectReason
+from classifier.labels import MODEL_INPUT_SIZE
 
 __all__ = [
     "MODEL_INPUT_SIZE",
@@ -49,8 +51,6 @@ except ImportError:  # pragma: no cover - pillow-heif is a runtime dependency, b
     register_heif_opener = None
 else:
     register_heif_opener()
-
-MODEL_INPUT_SIZE = 28
 
 # Pixel budgets checked on the header, before any pixel is decoded. A JPEG is decoded at 1/8 scale
 # or less when it is large (draft mode), so it may declare more pixels than other formats.
@@ -76,28 +76,6 @@ MIN_CLUSTER_SHARE = 0.12
 # Contrast stretch: the garment's 99th-percentile ink maps to white, unless it is fainter than
 # this, so a white shirt stays pale as it is in Fashion-MNIST.
 MIN_INK_PEAK = 96.0
-
-
-class RejectReason(enum.Enum):
-    """Reason an image cannot be classified. The bot turns each reason into a message for the customer."""
-
-    NOT_AN_IMAGE = "not_an_image"
-    CORRUPT = "corrupt"
-    TOO_MANY_PIXELS = "too_many_pixels"
-    TOO_SMALL = "too_small"
-
-
-class ImageRejected(ValueError):
-    """The input is not an image the classifier can use."""
-
-    def __init__(self, reason: RejectReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-    def __reduce__(self):
-        # Rebuilt from both fields when it crosses from the analysis worker process to the bot.
-        return type(self), (self.reason, self.detail)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import class_label, translate
 from bot.replies import format_prediction, language_of, percent, reply_long_text, services_of
 from bot.services import PhotoAnalysis
-from classifier.preprocess import ImageRejected, RejectReason
+from classifier.errors import ImageRejected, RejectReason
 from storage import ClassificationRecord, utc_now
 
 __all__ = [

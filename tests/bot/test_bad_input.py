@@ -9,8 +9,12 @@ import sqlite3
 import numpy as np
 import pytest
 from PIL import Image
+from pillow_heif import register_heif_opener
 
 from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
+
+# The tests write HEIC files; the bot's worker registers the same opener to read them.
+register_heif_opener()
 
 DRESS = (DEMO_PHOTOS_DIR / "dress.jpg").read_bytes()
 
