@@ -20,7 +20,7 @@ import numpy as np
 from classifier.inference import GarmentClassifier, Prediction
 from insights.colours import dominant_colours
 
-__all__ = ["PhotoAnalysis", "analyse", "start_pool", "warm_up"]
+__all__ = ["ModelLoadError", "PhotoAnalysis", "analyse", "start_pool", "warm_up"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ WORKER_THREADS = 2
 
 # The classifier a worker process loaded at start; None in the bot's own process.
 _worker_classifier: GarmentClassifier | None = None
+
+
+class ModelLoadError(RuntimeError):
+    """The analysis pool could not load the model."""
 
 
 @dataclass(frozen=True)

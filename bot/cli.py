@@ -397,6 +397,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one subcommand; return the exit status."""
     arguments = _parser().parse_args(argv)
+    from bot.analysis import ModelLoadError
     from bot.config import ConfigError
 
     try:
@@ -413,6 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DatasetNotFoundError, FileNotFoundError) as error:
         print(f"fashion-assistant: error: {error}", file=sys.stderr)
         return 2
+    except ModelLoadError as error:
+        print(f"fashion-assistant: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from bot.analysis import PhotoAnalysis, analyse, start_pool, warm_up
+from bot.analysis import ModelLoadError, PhotoAnalysis, analyse, start_pool, warm_up
 from bot.limits import PhotoRateLimiter
 from classifier.inference import GarmentClassifier, model_version
 from storage import Database
@@ -56,13 +56,14 @@ class BotServices:
         self.executor = start_pool(self.model_path, self.analysis_processes)
 
     async def start(self) -> None:
-        """Wait until the analysis pool has loaded the model; raise RuntimeError when it cannot."""
+        """Wait until the analysis pool has loaded the model; raise ModelLoadError when it cannot."""
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self.executor, warm_up)
         except BrokenProcessPool as error:
-            raise RuntimeError(
-                f"the photo analysis worker could not load the model {self.model_path}; its error is logged above"
+            raise ModelLoadError(
+                f"the photo analysis worker could not load the model {self.model_path} "
+                "(its error is logged above); check FASHION_MODEL"
             ) from error
 
     async def analyse_photo(self, data: bytes) -> PhotoAnalysis:

@@ -6,11 +6,13 @@ import dataclasses
 import os
 import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from bot.app import build_application, running
+from tests.bot.bot_process import TOKEN, fashion_assistant_command
 from tests.conftest import DEMO_PHOTOS_DIR
 
 DRESS = (DEMO_PHOTOS_DIR / "dress.jpg").read_bytes()
@@ -80,3 +82,26 @@ async def test_dead_worker_is_replaced(worker_bot, emulator, settings, caplog):
     assert _labels(settings.database_path, carla.id) == ["Dress"] * 3
     assert "worker stopped" in caplog.text
     assert worker not in _worker_pids()
+
+
+def test_unreadable_model_stops_start_with_message(emulator, tmp_path):
+    model = tmp_path / "broken.tflite"
+    model.write_bytes(b"not a model" * 100)
+    environment = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+        "TELEGRAM_FILE_BASE_URL": emulator.file_base_url,
+        "FASHION_DATABASE": str(tmp_path / "fashion.db"),
+        "FASHION_MODEL": str(model),
+    }
+    result = subprocess.run(
+        [*fashion_assistant_command(), "run"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert (
+        f"fashion-assistant: error: the photo analysis worker could not load the model {model}"
+        in result.stderr
+    )
+    # The worker's own error is logged above the message, but the bot's process prints no traceback.
+    assert "ModelLoadError" not in result.stderr
