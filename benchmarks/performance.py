@@ -9,12 +9,13 @@ Prints a table and, on its last line, the same figures as JSON:
 3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
    127.0.0.1, which runs in this process with the simulated customers:
    - the time from the bot's start to its first reply (one photo is waiting when it starts);
-   - resident memory after a warm-up, then after every further 2,000 photos;
+   - resident memory (the bot's process and its analysis worker together) after a warm-up of
+     2,000 photos, then after every further 2,000 photos;
    - latency from update to reply (p50/p95/p99) while photos arrive at a fixed rate;
-   - throughput at saturation: photos queued faster than the bot answers them.
+   - throughput at saturation: photos queued faster than the bot replies to them.
    Each customer sends a photo at most every few seconds, under the bot's flood limit.
-   CPU seconds per photo are printed for the bot and for this process (emulator and customers),
-   which share the machine's cores.
+   CPU milliseconds per photo are printed for the bot's process, its analysis worker and this
+   process (emulator and customers), which share the machine's cores.
 
 Run: .venv/bin/python benchmarks/performance.py [--photos 10000] [--rate 50]
 """
@@ -46,8 +47,9 @@ from serving import make_photo, summary, time_calls  # noqa: E402
 
 TOKEN = "123456:BENCH-token-for-the-emulator"
 REPOSITORY = Path(__file__).resolve().parent.parent
-# Photos replied to before the first memory reading and the timed phases.
-WARM_UP_PHOTOS = 300
+# Photos queued at once before the first memory reading and the timed phases. By their end the
+# bot's bounded caches are full and it has run at its highest concurrency.
+WARM_UP_PHOTOS = 2000
 # Memory is read again after every this many photos.
 MEMORY_STEP = 2000
 
@@ -145,13 +147,13 @@ class BotUnderTest:
                     total += int(line.split()[1])
         return round(total / 1024, 1)
 
-    def cpu_seconds(self) -> float:
-        """Return the CPU time used by the bot and its running descendants, in seconds."""
-        total = 0
+    def cpu_seconds(self) -> tuple[float, float]:
+        """Return the CPU seconds used by the bot's process, and by its running descendants together."""
+        times = []
         for pid in self.processes():
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+            times.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        return times[0], sum(times[1:])
 
     def stop(self) -> None:
         self.process.terminate()
@@ -212,6 +214,16 @@ class Customers:
         return sorted(reply.sent_at for reply in replies), latencies
 
 
+def cpu_per_photo(before: tuple, after: tuple, photos: int) -> dict:
+    """Return CPU milliseconds per photo of the bot, its worker and this process, from two readings."""
+    bot, worker, emulator = (round((a - b) / photos * 1000, 1) for a, b in zip(after, before, strict=True))
+    return {
+        "bot_cpu_ms_per_photo": bot,
+        "worker_cpu_ms_per_photo": worker,
+        "emulator_cpu_ms_per_photo": emulator,
+    }
+
+
 def end_to_end(total: int, rate: float, seconds: float, customers_count: int, timeout: float) -> dict:
     figures: dict = {}
     with BotApiEmulator(token=TOKEN) as emulator, tempfile.TemporaryDirectory() as folder:
@@ -229,7 +241,7 @@ def end_to_end(total: int, rate: float, seconds: float, customers_count: int, ti
 
             # Fixed offered load: photos arrive at `rate` per second for `seconds`.
             offered = int(rate * seconds)
-            cpu_before = bot.cpu_seconds(), own_cpu_seconds()
+            cpu_before = (*bot.cpu_seconds(), own_cpu_seconds())
             customers.send_at_rate(offered, rate)
             reply_times, latencies = customers.collect(offered, timeout)
             figures["fixed_load"] = {
@@ -237,13 +249,12 @@ def end_to_end(total: int, rate: float, seconds: float, customers_count: int, ti
                 "photos": offered,
                 "answered_per_second": round((offered - 1) / (reply_times[-1] - reply_times[0]), 1),
                 **percentiles(latencies),
-                "bot_cpu_ms_per_photo": round((bot.cpu_seconds() - cpu_before[0]) / offered * 1000, 1),
-                "emulator_cpu_ms_per_photo": round((own_cpu_seconds() - cpu_before[1]) / offered * 1000, 1),
+                **cpu_per_photo(cpu_before, (*bot.cpu_seconds(), own_cpu_seconds()), offered),
             }
 
             # Saturation: the rest of the photos, queued in batches faster than the bot replies.
             saturation_latencies, rates = [], []
-            cpu_before = bot.cpu_seconds(), own_cpu_seconds()
+            cpu_before = (*bot.cpu_seconds(), own_cpu_seconds())
             measured = 0
             while customers.sent < total:
                 batch = min(MEMORY_STEP, total - customers.sent)
@@ -258,12 +269,7 @@ def end_to_end(total: int, rate: float, seconds: float, customers_count: int, ti
                 "photos": measured,
                 "answered_per_second": round(statistics.median(rates), 1) if rates else None,
                 **percentiles(saturation_latencies),
-                "bot_cpu_ms_per_photo": round(
-                    (bot.cpu_seconds() - cpu_before[0]) / max(1, measured) * 1000, 1
-                ),
-                "emulator_cpu_ms_per_photo": round(
-                    (own_cpu_seconds() - cpu_before[1]) / max(1, measured) * 1000, 1
-                ),
+                **cpu_per_photo(cpu_before, (*bot.cpu_seconds(), own_cpu_seconds()), max(1, measured)),
             }
             figures["memory"] = memory
         finally:
@@ -306,11 +312,12 @@ def print_table(results: dict) -> None:
         )
         print(
             f"  {'':<42} CPU per photo: bot {phase['bot_cpu_ms_per_photo']} ms, "
+            f"analysis worker {phase['worker_cpu_ms_per_photo']} ms, "
             f"emulator and customers {phase['emulator_cpu_ms_per_photo']} ms"
         )
     print(f"  start to first reply: {bot['start_to_first_answer_s']} s")
     readings = ", ".join(f"{m['resident_mb']} MB after {m['photos']}" for m in bot["memory"])
-    print(f"  bot resident memory: {readings}")
+    print(f"  resident memory, bot and worker: {readings}")
 
 
 def main() -> None:
