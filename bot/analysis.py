@@ -9,7 +9,11 @@ starts faster and is what most tests use.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.connection
+import os
 import signal
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -50,8 +54,16 @@ def _load_worker_classifier(model_path: str) -> None:
     # and then stops the worker, so the worker must not stop first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # The worker holds both ends of its task queue, so it never notices a bot killed with SIGKILL.
+    # This thread ends it when the parent process dies.
+    threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
     global _worker_classifier
     _worker_classifier = GarmentClassifier(Path(model_path))
+
+
+def _exit_with_parent() -> None:
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(0)
 
 
 def warm_up() -> None:

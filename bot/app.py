@@ -137,9 +137,18 @@ async def _delete_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
 def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
         database = await Database.open(settings.database_path)
-        services = BotServices(database, settings.model_path, settings.analysis_processes)
+        try:
+            services = BotServices(database, settings.model_path, settings.analysis_processes)
+        except BaseException:
+            await database.close()
+            raise
+        try:
+            await services.start()
+        except BaseException:
+            # Closing the database ends aiosqlite's thread, which would keep the process alive.
+            await services.close()
+            raise
         application.bot_data["services"] = services
-        await services.start()
         application.bot_data[SENDER_KEY] = DigestSender(
             application.bot, database, settings.digest, clock=clock
         )
@@ -209,7 +218,12 @@ async def running(application: Application, poll_timeout: float = 1.0) -> AsyncI
     """
     await application.initialize()
     if application.post_init is not None:
-        await application.post_init(application)
+        try:
+            await application.post_init(application)
+        except BaseException:
+            # Close the HTTP connections that initialize() opened.
+            await application.shutdown()
+            raise
     await application.updater.start_polling(
         poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
     )

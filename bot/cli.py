@@ -151,7 +151,7 @@ def _command_export_feedback(arguments: argparse.Namespace) -> int:
 
     from storage.export import export_feedback
 
-    summary = asyncio.run(export_feedback(arguments.database, arguments.output))
+    summary = asyncio.run(export_feedback(_database_path(arguments), arguments.output))
     print(
         f"{summary.rated} rated answers ({summary.corrected} corrected); {summary.with_images} with the "
         f"model's input written to {arguments.output}/feedback.npz, all listed in feedback.csv"
@@ -322,7 +322,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export-feedback", help="write customers' confirmations and corrections as a labelled dataset"
     )
-    export.add_argument("--database", type=Path, default=Path("data/fashion.db"), help="SQLite file")
+    export.add_argument(
+        "--database", type=Path, help="SQLite file (default: FASHION_DATABASE, else data/fashion.db)"
+    )
     export.add_argument("--output", type=Path, default=Path("feedback"), help="output folder")
     export.set_defaults(handler=_command_export_feedback)
 
@@ -367,13 +369,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--batch-size", type=int, default=64, help="images per training step (seed only)")
     train.add_argument("--seed", type=int, default=42, help="random seed")
-    train.add_argument(
-        "--validation-images",
-        type=int,
-        default=0,
-        help="seed only: hold out N training images to search the schedule with early stopping "
-        "(0: train on all images with the schedule such a search found)",
-    )
     train.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     train.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
     train.add_argument(

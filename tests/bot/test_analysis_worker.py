@@ -7,12 +7,14 @@ import os
 import signal
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
+from bot.analysis import ModelLoadError
 from bot.app import build_application, running
-from tests.bot.bot_process import TOKEN, fashion_assistant_command
+from tests.bot.bot_process import TOKEN, BotProcess, fashion_assistant_command, wait_until
 from tests.conftest import DEMO_PHOTOS_DIR
 
 DRESS = (DEMO_PHOTOS_DIR / "dress.jpg").read_bytes()
@@ -25,8 +27,9 @@ async def worker_bot(settings):
         yield application
 
 
-def _worker_pids() -> list[int]:
-    """Return the ids of this test process's children that run a multiprocessing worker."""
+def _worker_pids(parent_pid: int | None = None, marker: bytes = b"spawn_main") -> list[int]:
+    """Return the ids of a process's children (default: this test's) whose command line has `marker`."""
+    parent_pid = parent_pid or os.getpid()
     pids = []
     for status in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -34,7 +37,7 @@ def _worker_pids() -> list[int]:
             command = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if parent == os.getpid() and b"spawn_main" in command:
+        if parent == parent_pid and marker in command:
             pids.append(int(status.parent.name))
     return pids
 
@@ -105,3 +108,34 @@ def test_unreadable_model_stops_start_with_message(emulator, tmp_path):
     )
     # The worker's own error is logged above the message, but the bot's process prints no traceback.
     assert "ModelLoadError" not in result.stderr
+
+
+def test_worker_ends_when_bot_is_killed(emulator, tmp_path, shipped_model):
+    bot = BotProcess(emulator, tmp_path / "fashion.db", shipped_model, tmp_path / "bot.log").start()
+    try:
+        helpers = _worker_pids(bot.pid) + _worker_pids(bot.pid, b"resource_tracker")
+        assert len(helpers) == 2
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), 10, "the worker to end"
+        )
+    finally:
+        bot.stop()
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+async def test_failed_start_leaves_no_thread_running(settings, tmp_path, processes):
+    model = tmp_path / "broken.tflite"
+    model.write_bytes(b"not a model" * 100)
+    broken = dataclasses.replace(settings, model_path=model, analysis_processes=processes)
+
+    with pytest.raises((ModelLoadError, ValueError)):
+        async with running(build_application(broken)):
+            pass
+    # A thread left running, such as aiosqlite's, would keep the demo's process from exiting.
+    wait_until(
+        lambda: not [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()],
+        5,
+        "the start's threads to end",
+    )
