@@ -7,6 +7,7 @@ SIGKILL if it does not exit in time.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -46,6 +47,20 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout} s waiting for {description}")
         time.sleep(interval)
+
+
+async def wait_until_async(
+    condition: Callable[[], object], timeout: float, description: str, interval: float = 0.02
+) -> object:
+    """Like `wait_until`, but sleeping with asyncio so that a bot in the same event loop keeps running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {description}")
+        await asyncio.sleep(interval)
 
 
 class BotProcess:

@@ -117,9 +117,7 @@ def test_worker_ends_when_bot_is_killed(emulator, tmp_path, shipped_model):
         assert len(helpers) == 2
         bot.send_signal(signal.SIGKILL)
         bot.wait()
-        wait_until(
-            lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), 10, "the worker to end"
-        )
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), 10, "the worker to end")
     finally:
         bot.stop()
 

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from bot.cli import main
+from tests.bot.bot_process import wait_until_async
 from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
 
 
@@ -38,13 +39,7 @@ async def _send_and_wait(emulator, customer, send, timeout: float = 15.0):
 
 
 async def _wait_until(condition, timeout: float = 10.0):
-    """Poll `condition` until it returns something truthy, and return that."""
-    for _ in range(int(timeout / 0.02)):
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise TimeoutError("the bot did not do what the test waited for")
+    return await wait_until_async(condition, timeout, "what the test expected the bot to do")
 
 
 async def _wait_for_edit(message_getter, timeout: float = 10.0):

@@ -6,7 +6,6 @@ catch-up at start sends 2026-W49 (30 November to 6 December).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
 import logging
@@ -21,6 +20,7 @@ from bot.app import build_application, running
 from bot.config import DigestSettings
 from bot.digest import DIGEST_JOB_NAME, SENDER_KEY
 from storage import ClassificationRecord, Database
+from tests.bot.bot_process import wait_until_async
 
 ROME = ZoneInfo("Europe/Rome")
 STAFF_IDS = (3001, 3002)
@@ -127,13 +127,7 @@ def _deliveries(database_path) -> dict[tuple[str, str, int], tuple[str, int]]:
 
 
 async def _wait_until(condition, timeout: float = 15.0):
-    """Poll `condition` until it returns something truthy, and return that."""
-    for _ in range(int(timeout / 0.02)):
-        result = condition()
-        if result:
-            return result
-        await asyncio.sleep(0.02)
-    raise TimeoutError("the bot did not do what the test waited for")
+    return await wait_until_async(condition, timeout, "what the test expected the bot to do")
 
 
 def _digest_runs(caplog) -> list[str]:
