@@ -183,11 +183,11 @@ def _background_colours(border: np.ndarray) -> np.ndarray:
     for _ in range(6):
         distances = _squared_distances(border, centres)
         nearest = distances.argmin(axis=1)
-        counts = np.bincount(nearest, minlength=len(centres))
-        sums = np.stack([np.bincount(nearest, border[:, c], len(centres)) for c in range(3)], axis=1)
-        filled = counts > 0
-        centres[filled] = sums[filled] / counts[filled, np.newaxis]
-    shares = counts / len(border)
+        for cluster in range(len(centres)):
+            members = border[nearest == cluster]
+            if len(members):
+                centres[cluster] = members.mean(axis=0)
+    shares = np.bincount(nearest, minlength=len(centres)) / len(border)
     return centres[shares >= MIN_CLUSTER_SHARE]
 
 
