@@ -137,11 +137,7 @@ async def _delete_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
 def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
         database = await Database.open(settings.database_path)
-        try:
-            services = BotServices(database, settings.model_path, settings.analysis_processes)
-        except BaseException:
-            await database.close()
-            raise
+        services = BotServices(database, settings.model_path, settings.analysis_processes)
         try:
             await services.start()
         except BaseException:

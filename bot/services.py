@@ -48,15 +48,21 @@ class BotServices:
     _recent_inputs: OrderedDict[int, tuple[int, bytes]] = field(default_factory=OrderedDict)
     executor: Executor = field(init=False)
     classifier: GarmentClassifier | None = field(init=False, default=None)
+    model_version: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        self.model_version = model_version(self.model_path)
-        if self.analysis_processes == 0:
-            self.classifier = GarmentClassifier(self.model_path)
         self.executor = start_pool(self.model_path, self.analysis_processes)
 
     async def start(self) -> None:
-        """Wait until the analysis pool has loaded the model; raise ModelLoadError when it cannot."""
+        """Load the model here (threads) or wait until the worker has loaded it; raise when it cannot.
+
+        Raises ModelLoadError when the worker cannot load the model, and the classifier's own error
+        (FileNotFoundError, ValueError) when this process cannot.
+        """
+        self.model_version = model_version(self.model_path)
+        if self.analysis_processes == 0:
+            self.classifier = GarmentClassifier(self.model_path)
+            return
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self.executor, warm_up)
