@@ -54,8 +54,8 @@ def _load_worker_classifier(model_path: str) -> None:
     # and then stops the worker, so the worker must not stop first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # The worker holds both ends of its task queue, so it never notices a bot killed with SIGKILL.
-    # This thread ends it when the parent process dies.
+    # The worker keeps both ends of its task queue open, so it never sees a bot killed with SIGKILL
+    # close it. This thread ends the worker when the parent process dies.
     threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
     global _worker_classifier
     _worker_classifier = GarmentClassifier(Path(model_path))

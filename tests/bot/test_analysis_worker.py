@@ -1,4 +1,4 @@
-"""Photos analysed in a worker process: answers, rejections, and a worker that dies."""
+"""Photos analysed in a worker process: replies, rejections, and a worker that dies."""
 
 from __future__ import annotations
 

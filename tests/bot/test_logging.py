@@ -189,8 +189,8 @@ def test_token_and_personal_data_never_logged(emulator, tmp_path, shipped_model)
     assert lines_with_user_id, "the DEBUG lines should name the user id"
     assert all(" DEBUG " in line for line in lines_with_user_id), lines_with_user_id
 
-    # A handler logs its line after its reply, so under load the next update's line can come first;
-    # the update ids give the order the customer sent them in.
+    # A handler logs its line after its reply, so under load the next update's line can come first.
+    # The update ids give the order in which the customer sent them.
     handled = sorted(
         (int(update_id), kind, handler, outcome)
         for update_id, kind, handler, outcome in re.findall(

@@ -1,4 +1,4 @@
-"""Photos answered at the same moment are logged in shared transactions (`log_classification`)."""
+"""Classifications logged at the same moment share one transaction (`log_classification`)."""
 
 from __future__ import annotations
 
