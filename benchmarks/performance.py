@@ -5,7 +5,8 @@ Prints a table and, on its last line, the same figures as JSON:
    in Keras: `model(x)`, a `tf.function` and `model.predict`, with their ratios to LiteRT.
    TensorFlow runs in a child process with its default thread pools, as a bot would use it;
    LiteRT runs on one thread.
-2. preprocessing time per photo: a 1280 px Telegram photo and a 12-megapixel camera file.
+2. preprocessing time per photo: a 1280 px Telegram photo and a 12-megapixel camera file, and
+   the camera file's JPEG decoding alone.
 3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
    127.0.0.1, which runs in this process with the simulated customers:
    - the time from the bot's start to its first reply (one photo is waiting when it starts);
@@ -23,6 +24,7 @@ Run: .venv/bin/python benchmarks/performance.py [--photos 10000] [--rate 50]
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -37,9 +39,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from classifier.inference import DEFAULT_MODEL_PATH, GarmentClassifier
-from classifier.preprocess import preprocess_photo
+from classifier.preprocess import WORKING_SIZE, preprocess_photo
 from emulator import BotApiEmulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -83,12 +86,21 @@ def model_times(model_path: Path, repeat: int) -> dict:
     return figures
 
 
+def decode_only(data: bytes) -> None:
+    """Decode a JPEG as `load_photo` does (draft mode, smallest DCT scale) and do nothing else."""
+    image = Image.open(io.BytesIO(data))
+    image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
+    image.load()
+
+
 def preprocessing_times(repeat: int) -> dict:
     telegram_photo = make_photo(1280, 960)
     camera_file = make_photo(4000, 3000)
     return {
         "1280px_jpeg": summary(time_calls(lambda: preprocess_photo(telegram_photo), repeat)),
         "12mp_jpeg": summary(time_calls(lambda: preprocess_photo(camera_file), max(5, repeat // 4))),
+        "12mp_jpeg_decode_only": summary(time_calls(lambda: decode_only(camera_file), max(5, repeat // 4))),
+        "12mp_jpeg_bytes": len(camera_file),
     }
 
 
@@ -293,7 +305,12 @@ def print_table(results: dict) -> None:
         )
 
     print(f"{'preprocessing per photo':<44} {'median ms':>10} {'p95 ms':>10}")
-    for name, label in [("1280px_jpeg", "1280 px Telegram photo"), ("12mp_jpeg", "12-megapixel JPEG")]:
+    megabytes = results["preprocessing"]["12mp_jpeg_bytes"] / 1e6
+    for name, label in [
+        ("1280px_jpeg", "1280 px Telegram photo"),
+        ("12mp_jpeg", f"12-megapixel JPEG ({megabytes:.1f} MB)"),
+        ("12mp_jpeg_decode_only", "  of which JPEG decoding"),
+    ]:
         figure = results["preprocessing"][name]
         print(f"  {label:<42} {figure['median_ms']:>10.3f} {figure['p95_ms']:>10.3f}")
 
