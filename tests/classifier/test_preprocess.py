@@ -149,3 +149,22 @@ def test_large_jpeg_bomb_is_rejected_without_warning():
     with pytest.raises(ImageRejected) as rejected:
         preprocess_photo(data)
     assert rejected.value.reason is RejectReason.TOO_MANY_PIXELS
+
+
+def test_mask_finds_frame_filling_dress():
+    # A navy dress hangs from the top of a cream wall to below the photo's bottom edge, so its
+    # colour covers much of the border. The mask must still be the dress, not the wall.
+    photo = Image.new("RGB", (600, 800), (238, 232, 220))
+    pixels = np.asarray(photo).copy()
+    rows = np.arange(800)[:, np.newaxis]
+    columns = np.arange(600)[np.newaxis, :]
+    half_width = 110 + (rows - 80) * 0.25
+    dress = (rows >= 80) & (np.abs(columns - 300) <= half_width)
+    pixels[dress] = (30, 35, 80)
+    prepared = prepare_photo(encode(Image.fromarray(pixels), "JPEG", quality=90))
+    assert prepared.garment_found
+    mask = prepared.mask > 0.5
+    height, width = mask.shape
+    expected = np.asarray(Image.fromarray(dress).resize((width, height), Image.Resampling.NEAREST))
+    overlap = (mask & expected).sum() / (mask | expected).sum()
+    assert overlap > 0.9
