@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["choose_threshold", "fit_temperature", "softmax"]
+__all__ = ["accuracy_lower_bound", "choose_threshold", "fit_temperature", "softmax"]
+
+# Standard normal quantile for a one-sided 95% confidence bound.
+ONE_SIDED_95_Z = 1.6449
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -38,11 +41,23 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
     return round(best_temperature, 2)
 
 
+def accuracy_lower_bound(correct: int, total: int, z: float = ONE_SIDED_95_Z) -> float:
+    """Return the Wilson score lower bound of an accuracy of `correct` out of `total`."""
+    if total == 0:
+        return 0.0
+    share = correct / total
+    centre = share + z * z / (2 * total)
+    spread = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total))
+    return float((centre - spread) / (1 + z * z / total))
+
+
 def choose_threshold(
     confidences: Sequence[float], correct: Sequence[bool], target_accuracy: float, min_coverage: float
 ) -> float:
     """Return the lowest confidence threshold whose answered photos reach `target_accuracy`.
 
+    The accuracy counted is the lower bound of its one-sided 95% Wilson interval, so a few
+    hundred calibration photos that reach the target by luck do not set too low a threshold.
     If no threshold keeps `min_coverage` of the photos while reaching the target, the threshold
     that keeps exactly `min_coverage` is returned, trading accuracy for coverage.
     """
@@ -52,6 +67,6 @@ def choose_threshold(
         covered = confidences >= threshold
         if covered.mean() < min_coverage:
             break
-        if covered.any() and correct[covered].mean() >= target_accuracy:
+        if accuracy_lower_bound(int(correct[covered].sum()), int(covered.sum())) >= target_accuracy:
             return round(float(threshold), 2)
     return round(float(np.quantile(confidences, 1.0 - min_coverage)), 2)
