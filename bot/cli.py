@@ -360,7 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--epochs",
         type=int,
-        help="training epochs (default: 30 for seed, 24 for fashion)",
+        help="training epochs (default: 30 for seed, 26 for fashion)",
     )
     train.add_argument(
         "--real-photos",
