@@ -39,8 +39,8 @@ __all__ = ["PhotoTrainingOptions", "build_fashion_model", "train_fashion"]
 logger = logging.getLogger(__name__)
 
 CLASSES = len(FASHION_MNIST_CLASSES) + 1
-# Confident answers must be right (coarse) this often on the calibration photos, as the lower
-# bound of a one-sided 95% interval, while at least this share of the photos is still answered.
+# Confident predictions must be right (coarse) this often on the calibration photos, counting the
+# lower bound of a one-sided 95% interval, while at least this share of the photos gets one.
 TARGET_CONFIDENT_ACCURACY = 0.95
 MIN_CONFIDENT_COVERAGE = 0.72
 

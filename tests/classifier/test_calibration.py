@@ -1,4 +1,4 @@
-"""Calibration: the "not sure" threshold is chosen so confident answers stay right often enough."""
+"""Calibration: the "not sure" threshold keeps confident predictions right often enough."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def _photos(confident: int, confident_right: int, unsure: int) -> tuple[np.ndarr
 
 def test_lower_bound_is_below_observed_accuracy():
     assert accuracy_lower_bound(96, 100) < 0.96
+
+
+def test_lower_bound_rises_with_more_photos():
     assert accuracy_lower_bound(960, 1000) > accuracy_lower_bound(96, 100)
 
 
