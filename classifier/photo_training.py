@@ -29,6 +29,7 @@ import numpy as np
 
 from classifier.calibration import choose_threshold, fit_temperature, softmax
 from classifier.dataset import DEFAULT_DATA_DIR, load_fashion_mnist
+from classifier.inference import GarmentClassifier
 from classifier.labels import FASHION_MNIST_CLASSES, OTHER_GARMENT_ID, coarse_group
 from classifier.metrics import REAL_PHOTO_FOLDERS
 from classifier.photo_data import folder_targets, list_photos, make_photo_samples, make_synthetic_samples
@@ -53,6 +54,7 @@ class PhotoTrainingOptions:
     output: Path = Path("models/fashion")
     data_dir: Path = DEFAULT_DATA_DIR
     cache_dir: Path = Path("data/cache")
+    filters: tuple[int, int, int] = (32, 96, 192)
     epochs: int = 26
     warmup_epochs: int = 2
     batch_size: int = 128
@@ -65,20 +67,22 @@ class PhotoTrainingOptions:
     limit: int = 0
 
 
-def build_fashion_model(width: int = 32, convolutions: tuple[int, int, int] = (2, 3, 3)):
+def build_fashion_model(
+    filters: tuple[int, int, int] = (32, 96, 192), convolutions: tuple[int, int, int] = (2, 3, 3)
+):
     """Return the network: three blocks of 3x3 convolutions with batch norm, then a dense head.
 
-    Block widths are `width`, twice and four times it, and `convolutions` gives each block's count
-    of convolutions. The output is logits for the ten Fashion-MNIST classes and "Other garment".
+    `filters` gives each block's width and `convolutions` its count of convolutions. The output
+    is logits for the ten Fashion-MNIST classes and "Other garment".
     """
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=(28, 28, 1))
     x = inputs
-    for block, (filters, count) in enumerate(zip((width, width * 2, width * 4), convolutions, strict=True)):
+    for block, (width, count) in enumerate(zip(filters, convolutions, strict=True)):
         for _ in range(count):
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)
         x = layers.MaxPooling2D(2)(x)
@@ -174,7 +178,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
         len(calibration_photos),
     )
 
-    model = build_fashion_model()
+    model = build_fashion_model(options.filters)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     warmup_x = np.concatenate([x_fashion, x_synthetic])
     warmup_y = np.concatenate([y_fashion, y_synthetic])
@@ -213,7 +217,10 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
         verbose=2,
     )
 
-    card = _calibrate_and_export(model, calibration, x_valid, y_valid, data, options)
+    # Every 50th training input sets the ranges of the 8-bit export: Fashion-MNIST, synthetic
+    # and real photos in their training proportions.
+    representative = x_all[:: 50]
+    card = _calibrate_and_export(model, calibration, representative, x_valid, y_valid, data, options)
     card["training_seconds"] = round(time.monotonic() - started)
     card["data"] = {
         "fashion_mnist_training_images": int(len(x_fashion)),
@@ -226,11 +233,21 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     return card
 
 
-def _calibrate_and_export(model, calibration, x_valid, y_valid, data, options: PhotoTrainingOptions) -> dict:
+def _calibrate_and_export(
+    model, calibration, representative, x_valid, y_valid, data, options: PhotoTrainingOptions
+) -> dict:
+    """Fit the temperature, export the 8-bit file, and choose the threshold on what that file answers."""
     logits = model.predict(calibration.inputs, batch_size=512, verbose=0)
     targets = np.stack([folder_targets(folder, CLASSES) for folder in calibration.folders])
     temperature = fit_temperature(logits, targets)
-    probabilities = softmax(logits, temperature)
+
+    exported = _with_probabilities(model, temperature)
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    exported.save(options.output.with_suffix(".keras"))
+    tflite_path = options.output.with_suffix(".tflite")
+    export_tflite(exported, tflite_path, representative)
+    served = GarmentClassifier(tflite_path)
+    probabilities = served.predict_probabilities(calibration.inputs)
 
     mapped = np.array([folder in REAL_PHOTO_FOLDERS for folder in calibration.folders])
     predicted = probabilities.argmax(axis=1)
@@ -246,17 +263,12 @@ def _calibrate_and_export(model, calibration, x_valid, y_valid, data, options: P
     )
     logger.info("Calibration: temperature %.2f, threshold %.2f", temperature, threshold)
 
-    exported = _with_probabilities(model, temperature)
     x_test = (data.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
     test_probabilities = exported.predict(x_test, batch_size=1000, verbose=0)
     test_accuracy = float((test_probabilities[:, :10].argmax(axis=1) == data.test_labels).mean())
     valid_accuracy = float(
-        (exported.predict(x_valid, batch_size=1000, verbose=0)[:, :10].argmax(axis=1) == y_valid).mean()
+        (served.predict_probabilities(x_valid)[:, :10].argmax(axis=1) == y_valid).mean()
     )
-
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    exported.save(options.output.with_suffix(".keras"))
-    export_tflite(exported, options.output.with_suffix(".tflite"))
     return {
         "version": f"{options.output.name}-{datetime.now(UTC):%Y%m%d-%H%M}",
         "arch": "fashion",
@@ -266,6 +278,8 @@ def _calibrate_and_export(model, calibration, x_valid, y_valid, data, options: P
         "keras_test_accuracy": round(test_accuracy, 4),
         "holdout_accuracy": round(valid_accuracy, 4),
         "calibration_coarse_accuracy": round(float(correct[mapped].mean()), 4),
+        "filters": list(options.filters),
+        "quantization": "8-bit weights and activations, float32 input and output",
         "epochs": options.epochs,
         "augmentation": "shifts of up to 2 pixels, half the inputs mirrored",
         "warmup_epochs": options.warmup_epochs,
