@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.calibration import choose_threshold, fit_temperature, softmax
+from classifier.calibration import choose_threshold, fit_temperature
 from classifier.dataset import DEFAULT_DATA_DIR, load_fashion_mnist
 from classifier.inference import GarmentClassifier
 from classifier.labels import FASHION_MNIST_CLASSES, OTHER_GARMENT_ID, coarse_group
@@ -219,7 +219,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
 
     # Every 50th training input sets the ranges of the 8-bit export: Fashion-MNIST, synthetic
     # and real photos in their training proportions.
-    representative = x_all[:: 50]
+    representative = x_all[::50]
     card = _calibrate_and_export(model, calibration, representative, x_valid, y_valid, data, options)
     card["training_seconds"] = round(time.monotonic() - started)
     card["data"] = {
@@ -266,9 +266,7 @@ def _calibrate_and_export(
     x_test = (data.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
     test_probabilities = exported.predict(x_test, batch_size=1000, verbose=0)
     test_accuracy = float((test_probabilities[:, :10].argmax(axis=1) == data.test_labels).mean())
-    valid_accuracy = float(
-        (served.predict_probabilities(x_valid)[:, :10].argmax(axis=1) == y_valid).mean()
-    )
+    valid_accuracy = float((served.predict_probabilities(x_valid)[:, :10].argmax(axis=1) == y_valid).mean())
     return {
         "version": f"{options.output.name}-{datetime.now(UTC):%Y%m%d-%H%M}",
         "arch": "fashion",
