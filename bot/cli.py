@@ -211,6 +211,40 @@ def _iso_week(text: str) -> str:
     return text.strip()
 
 
+def _filters(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected three positive whole numbers such as 32,96,192, not {text!r}"
+        )
+    return values
+
+
+def _command_combine(arguments: argparse.Namespace) -> int:
+    from classifier.photo_training import PhotoTrainingOptions, combine_fashion
+
+    for member in arguments.members:
+        if not member.is_file() or not member.with_suffix(".json").is_file():
+            raise FileNotFoundError(f"{member} and its .json card are needed; train it first")
+    options = PhotoTrainingOptions(
+        real_photos_dir=arguments.real_photos,
+        output=arguments.output,
+        data_dir=arguments.data_dir,
+        seed=arguments.seed,
+        limit=arguments.limit,
+    )
+    try:
+        card = combine_fashion(arguments.members, options)
+    except ValueError as error:
+        print(f"fashion-assistant: error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(card, indent=2))
+    return 0
+
+
 def _command_train(arguments: argparse.Namespace) -> int:
     if arguments.arch == "fashion":
         from classifier.photo_training import PhotoTrainingOptions, train_fashion
@@ -222,8 +256,10 @@ def _command_train(arguments: argparse.Namespace) -> int:
             output=arguments.output or Path("models/fashion"),
             data_dir=arguments.data_dir,
             seed=arguments.seed,
+            model_seed=arguments.model_seed,
             limit=arguments.limit,
             **({"epochs": arguments.epochs} if arguments.epochs else {}),
+            **({"filters": arguments.filters} if arguments.filters else {}),
         )
         card = train_fashion(options)
     else:
@@ -369,6 +405,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--batch-size", type=int, default=64, help="images per training step (seed only)")
     train.add_argument("--seed", type=int, default=42, help="random seed")
+    train.add_argument(
+        "--model-seed",
+        type=int,
+        help="seed of the initial weights and batch order (fashion only; default: --seed)",
+    )
+    train.add_argument(
+        "--filters",
+        type=_filters,
+        help="filters of the three blocks, as 32,96,192 (fashion only; default: 32,96,192)",
+    )
     train.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     train.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
     train.add_argument(
@@ -377,6 +423,28 @@ def _parser() -> argparse.ArgumentParser:
         help="output path without suffix (default: models/ARCH); .keras, .tflite and .json are written",
     )
     train.set_defaults(handler=_command_train)
+
+    combine = commands.add_parser(
+        "combine",
+        help="average trained fashion networks into one calibrated model (needs the train extra)",
+    )
+    combine.add_argument("members", nargs="+", type=Path, help=".keras files written by train --arch fashion")
+    combine.add_argument(
+        "--real-photos",
+        type=Path,
+        required=True,
+        help="the real-photo training folder the members were trained on",
+    )
+    combine.add_argument("--seed", type=int, default=42, help="the --seed the members were trained with")
+    combine.add_argument("--limit", type=int, default=0, help="the --limit the members were trained with")
+    combine.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+    combine.add_argument(
+        "--output",
+        type=Path,
+        default=Path("models/fashion"),
+        help="output path without suffix (default: models/fashion); .keras, .tflite and .json are written",
+    )
+    combine.set_defaults(handler=_command_combine)
 
     evaluate = commands.add_parser("evaluate", help="score a .tflite model and write reports")
     evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model")

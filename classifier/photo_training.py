@@ -35,7 +35,13 @@ from classifier.metrics import REAL_PHOTO_FOLDERS
 from classifier.photo_data import folder_targets, list_photos, make_photo_samples, make_synthetic_samples
 from classifier.training import export_tflite, shifted_batches
 
-__all__ = ["PhotoTrainingOptions", "build_fashion_model", "train_fashion"]
+__all__ = [
+    "PhotoTrainingOptions",
+    "build_fashion_model",
+    "combine_fashion",
+    "load_training_data",
+    "train_fashion",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +65,10 @@ class PhotoTrainingOptions:
     warmup_epochs: int = 2
     batch_size: int = 128
     seed: int = 42
+    # Seed of the weights' initialisation, dropout and batch order (default: `seed`). The data,
+    # its augmented variants and the calibration split follow `seed` alone, so networks trained
+    # with different model seeds share their calibration photos and can be combined.
+    model_seed: int | None = None
     photo_variants: int = 8
     synthetic_per_class: int = 1500
     real_weight: float = 2.0
@@ -134,15 +144,29 @@ def _pseudo_labels(model, samples, photo_folder: np.ndarray) -> np.ndarray:
     return labels
 
 
-def train_fashion(options: PhotoTrainingOptions) -> dict:
-    """Train, calibrate and export the "fashion" model; return the figures of its card."""
-    import keras
-    import tensorflow as tf
+@dataclass(frozen=True)
+class TrainingData:
+    """Every input of a "fashion" run, split as the recipe says; the same for every model seed."""
 
-    keras.utils.set_random_seed(options.seed)
-    tf.config.experimental.enable_op_determinism()
+    fashion_mnist: object
+    x_fashion: np.ndarray
+    y_fashion: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    x_synthetic: np.ndarray
+    y_synthetic: np.ndarray
+    real: object
+    calibration: object
+    training_photos: int
+
+    def all_inputs(self) -> np.ndarray:
+        """Fashion-MNIST, synthetic and real training inputs, in that order."""
+        return np.concatenate([self.x_fashion, self.x_synthetic, self.real.inputs])
+
+
+def load_training_data(options: PhotoTrainingOptions) -> TrainingData:
+    """Load Fashion-MNIST and the real photos and split them; photo inputs come from the cache."""
     started = time.monotonic()
-
     data = load_fashion_mnist(options.data_dir)
     images, labels = data.train_images, data.train_labels.astype(np.int64)
     photos = list_photos(options.real_photos_dir)
@@ -152,15 +176,12 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     holdout = min(5000, len(images) // 10)
     x_fashion = (images[:-holdout].astype(np.float32) / 255.0)[..., np.newaxis]
     y_fashion = labels[:-holdout]
-    x_valid = (images[-holdout:].astype(np.float32) / 255.0)[..., np.newaxis]
-    y_valid = labels[-holdout:]
 
     rng = np.random.default_rng(options.seed)
     synthetic_index = np.concatenate(
         [rng.permutation(np.flatnonzero(y_fashion == c))[: options.synthetic_per_class] for c in range(10)]
     )
     x_synthetic = make_synthetic_samples(images[synthetic_index], options.seed, options.cache_dir)
-    y_synthetic = y_fashion[synthetic_index]
 
     held_out = _split_calibration([folder for _, folder in photos], options.calibration_share, options.seed)
     training_photos = [photo for photo, hold in zip(photos, held_out, strict=True) if not hold]
@@ -177,6 +198,32 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
         len(training_photos),
         len(calibration_photos),
     )
+    return TrainingData(
+        fashion_mnist=data,
+        x_fashion=x_fashion,
+        y_fashion=y_fashion,
+        x_valid=(images[-holdout:].astype(np.float32) / 255.0)[..., np.newaxis],
+        y_valid=labels[-holdout:],
+        x_synthetic=x_synthetic,
+        y_synthetic=y_fashion[synthetic_index],
+        real=real,
+        calibration=calibration,
+        training_photos=len(training_photos),
+    )
+
+
+def train_fashion(options: PhotoTrainingOptions) -> dict:
+    """Train, calibrate and export the "fashion" model; return the figures of its card."""
+    import keras
+    import tensorflow as tf
+
+    model_seed = options.seed if options.model_seed is None else options.model_seed
+    keras.utils.set_random_seed(model_seed)
+    tf.config.experimental.enable_op_determinism()
+    started = time.monotonic()
+    data = load_training_data(options)
+    x_fashion, y_fashion = data.x_fashion, data.y_fashion
+    x_synthetic, y_synthetic, real = data.x_synthetic, data.y_synthetic, data.real
 
     model = build_fashion_model(options.filters)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -189,7 +236,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
             warmup_y,
             np.ones(len(warmup_y), np.float32),
             options.batch_size,
-            options.seed,
+            model_seed,
             mirror=True,
         ),
         epochs=options.warmup_epochs,
@@ -198,7 +245,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     )
 
     y_real = _pseudo_labels(model, real, real.photo_index)
-    x_all = np.concatenate([x_fashion, x_synthetic, real.inputs])
+    x_all = data.all_inputs()
     y_all = np.concatenate([y_fashion, y_synthetic, y_real])
     weights = np.concatenate(
         [
@@ -210,42 +257,99 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps, alpha=0.02)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
     model.fit(
-        shifted_batches(x_all, y_all, weights, options.batch_size, options.seed + 1, mirror=True),
-        validation_data=(x_valid, y_valid),
+        shifted_batches(x_all, y_all, weights, options.batch_size, model_seed + 1, mirror=True),
+        validation_data=(data.x_valid, data.y_valid),
         epochs=options.epochs,
         shuffle=False,
         verbose=2,
     )
 
-    # Every 50th training input sets the ranges of the 8-bit export: Fashion-MNIST, synthetic
-    # and real photos in their training proportions.
-    representative = x_all[::50]
-    card = _calibrate_and_export(model, calibration, representative, x_valid, y_valid, data, options)
-    card["training_seconds"] = round(time.monotonic() - started)
-    card["data"] = {
-        "fashion_mnist_training_images": int(len(x_fashion)),
-        "synthetic_photo_inputs": int(len(x_synthetic)),
-        "real_training_photos": len(training_photos),
-        "real_training_inputs": int(len(real.inputs)),
-        "calibration_photos": len(calibration_photos),
-    }
+    card = _calibrate_and_export(model, data, options.output)
+    card.update(
+        filters=list(options.filters),
+        epochs=options.epochs,
+        augmentation="shifts of up to 2 pixels, half the inputs mirrored",
+        warmup_epochs=options.warmup_epochs,
+        batch_size=options.batch_size,
+        seed=options.seed,
+        model_seed=model_seed,
+        photo_variants=options.photo_variants,
+        synthetic_per_class=options.synthetic_per_class,
+        real_weight=options.real_weight,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        training_seconds=round(time.monotonic() - started),
+        data=_data_counts(data),
+    )
     options.output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
 
 
-def _calibrate_and_export(
-    model, calibration, representative, x_valid, y_valid, data, options: PhotoTrainingOptions
-) -> dict:
-    """Fit the temperature, export the 8-bit file, and choose the threshold on what that file answers."""
+def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
+    """Average the logits of trained "fashion" networks, then calibrate and export them as one model.
+
+    Each member is a `.keras` file written by `train_fashion` with the same `seed`, so all of
+    them held out the same calibration photos and the same Fashion-MNIST images.
+    """
+    import keras
+
+    started = time.monotonic()
+    data = load_training_data(options)
+    cards = [json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) for path in members]
+    for path, card in zip(members, cards, strict=True):
+        if card.get("seed") != options.seed:
+            raise ValueError(
+                f"{path} was trained with --seed {card.get('seed')}, not {options.seed}; "
+                "members must share their seed, so that they hold out the same photos"
+            )
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    outputs = []
+    for index, path in enumerate(members):
+        member = keras.models.load_model(path)
+        network = keras.Model(member.input, member.get_layer("logits").output, name=f"member_{index}")
+        outputs.append(network(inputs))
+    logits = keras.layers.Average(name="logits")(outputs) if len(outputs) > 1 else outputs[0]
+    card = _calibrate_and_export(keras.Model(inputs, logits, name="fashion_ensemble"), data, options.output)
+    card.update(
+        members=[
+            {key: member_card.get(key) for key in ("version", "filters", "model_seed", "training_seconds")}
+            for member_card in cards
+        ],
+        seed=options.seed,
+        combined_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        combining_seconds=round(time.monotonic() - started),
+        data=_data_counts(data),
+    )
+    options.output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def _data_counts(data: TrainingData) -> dict:
+    return {
+        "fashion_mnist_training_images": int(len(data.x_fashion)),
+        "synthetic_photo_inputs": int(len(data.x_synthetic)),
+        "real_training_photos": data.training_photos,
+        "real_training_inputs": int(len(data.real.inputs)),
+        "calibration_photos": int(len(data.calibration.inputs)),
+    }
+
+
+def _calibrate_and_export(model, data: TrainingData, output: Path) -> dict:
+    """Fit the temperature, export the 8-bit file, and choose the threshold on what that file answers.
+
+    `model` maps inputs to logits. Every 50th training input sets the ranges of the 8-bit export:
+    Fashion-MNIST, synthetic and real photos in their training proportions.
+    """
+    calibration = data.calibration
     logits = model.predict(calibration.inputs, batch_size=512, verbose=0)
     targets = np.stack([folder_targets(folder, CLASSES) for folder in calibration.folders])
     temperature = fit_temperature(logits, targets)
 
     exported = _with_probabilities(model, temperature)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    exported.save(options.output.with_suffix(".keras"))
-    tflite_path = options.output.with_suffix(".tflite")
-    export_tflite(exported, tflite_path, representative)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    exported.save(output.with_suffix(".keras"))
+    tflite_path = output.with_suffix(".tflite")
+    export_tflite(exported, tflite_path, data.all_inputs()[::50])
     served = GarmentClassifier(tflite_path)
     probabilities = served.predict_probabilities(calibration.inputs)
 
@@ -263,12 +367,14 @@ def _calibrate_and_export(
     )
     logger.info("Calibration: temperature %.2f, threshold %.2f", temperature, threshold)
 
-    x_test = (data.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
+    fashion_mnist = data.fashion_mnist
+    x_test = (fashion_mnist.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
     test_probabilities = exported.predict(x_test, batch_size=1000, verbose=0)
-    test_accuracy = float((test_probabilities[:, :10].argmax(axis=1) == data.test_labels).mean())
-    valid_accuracy = float((served.predict_probabilities(x_valid)[:, :10].argmax(axis=1) == y_valid).mean())
+    test_accuracy = float((test_probabilities[:, :10].argmax(axis=1) == fashion_mnist.test_labels).mean())
+    valid_probabilities = served.predict_probabilities(data.x_valid)
+    valid_accuracy = float((valid_probabilities[:, :10].argmax(axis=1) == data.y_valid).mean())
     return {
-        "version": f"{options.output.name}-{datetime.now(UTC):%Y%m%d-%H%M}",
+        "version": f"{output.name}-{datetime.now(UTC):%Y%m%d-%H%M}",
         "arch": "fashion",
         "classes": [*FASHION_MNIST_CLASSES, "Other garment"],
         "temperature": temperature,
@@ -276,15 +382,5 @@ def _calibrate_and_export(
         "keras_test_accuracy": round(test_accuracy, 4),
         "holdout_accuracy": round(valid_accuracy, 4),
         "calibration_coarse_accuracy": round(float(correct[mapped].mean()), 4),
-        "filters": list(options.filters),
         "quantization": "8-bit weights and activations, float32 input and output",
-        "epochs": options.epochs,
-        "augmentation": "shifts of up to 2 pixels, half the inputs mirrored",
-        "warmup_epochs": options.warmup_epochs,
-        "batch_size": options.batch_size,
-        "seed": options.seed,
-        "photo_variants": options.photo_variants,
-        "synthetic_per_class": options.synthetic_per_class,
-        "real_weight": options.real_weight,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

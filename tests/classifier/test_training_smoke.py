@@ -183,3 +183,86 @@ def test_fashion_smoke_training_exports_servable_model(
     assert 0 <= prediction.confidence <= 1
     assert prediction.status in {"confident", "unsure", "unknown_garment"}
     assert prediction.model_version == card["version"]
+
+
+def train_tiny_member(fashion_mnist_dir: Path, photos: Path, output: Path, *extra: str) -> dict:
+    """Train a one-epoch "fashion" network on 300 images and return its card."""
+    arguments = ["--real-photos", str(photos), "--epochs", "1", "--limit", "300"]
+    arguments += ["--data-dir", str(fashion_mnist_dir), "--output", str(output), *extra]
+    assert main(["train", "--arch", "fashion", *arguments]) == 0
+    return json.loads(output.with_suffix(".json").read_text())
+
+
+def test_combined_networks_answer_as_one_calibrated_model(
+    fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys
+):
+    import keras
+
+    monkeypatch.chdir(tmp_path)
+    small = train_tiny_member(
+        fashion_mnist_dir, tiny_real_photos, tmp_path / "small", "--filters", "4,8,16", "--model-seed", "7"
+    )
+    wide = train_tiny_member(fashion_mnist_dir, tiny_real_photos, tmp_path / "wide", "--filters", "8,16,32")
+    assert (small["filters"], small["model_seed"]) == ([4, 8, 16], 7)
+    assert (wide["filters"], wide["model_seed"]) == ([8, 16, 32], 42)
+    capsys.readouterr()
+
+    output = tmp_path / "combined"
+    members = [str(tmp_path / "small.keras"), str(tmp_path / "wide.keras")]
+    arguments = [
+        "--real-photos",
+        str(tiny_real_photos),
+        "--limit",
+        "300",
+        "--data-dir",
+        str(fashion_mnist_dir),
+    ]
+    assert main(["combine", *members, *arguments, "--output", str(output)]) == 0
+
+    card = json.loads(output.with_suffix(".json").read_text())
+    assert [member["version"] for member in card["members"]] == [small["version"], wide["version"]]
+    assert card["data"]["calibration_photos"] == small["data"]["calibration_photos"] == 10
+    # The combined network averages its members' logits, then applies its own temperature.
+    inputs = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
+    logits = [
+        keras.Model(model.input, model.get_layer("logits").output).predict(inputs, verbose=0)
+        for model in (keras.models.load_model(path) for path in members)
+    ]
+    expected = np.exp(np.mean(logits, axis=0) / card["temperature"])
+    expected /= expected.sum(axis=1, keepdims=True)
+    combined = keras.models.load_model(output.with_suffix(".keras")).predict(inputs, verbose=0)
+    assert np.allclose(combined, expected, atol=1e-5)
+
+    classifier = GarmentClassifier(output.with_suffix(".tflite"))
+    assert classifier.model_version == card["version"]
+    probabilities = classifier.predict_probabilities(inputs)
+    assert probabilities.shape == (4, 11)
+    assert np.allclose(probabilities, expected, atol=0.05)
+
+
+def test_combine_refuses_networks_that_held_out_other_photos(
+    fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    member = tmp_path / "member"
+    train_tiny_member(fashion_mnist_dir, tiny_real_photos, member, "--filters", "4,8,16", "--seed", "5")
+    capsys.readouterr()
+
+    arguments = [
+        "--real-photos",
+        str(tiny_real_photos),
+        "--limit",
+        "300",
+        "--data-dir",
+        str(fashion_mnist_dir),
+    ]
+    status = main(
+        ["combine", str(member.with_suffix(".keras")), *arguments, "--output", str(tmp_path / "out")]
+    )
+    assert status == 2
+    assert "trained with --seed 5, not 42" in capsys.readouterr().err
+    assert not (tmp_path / "out.tflite").exists()
+
+    status = main(["combine", str(tmp_path / "missing.keras"), *arguments])
+    assert status == 2
+    assert "missing.keras and its .json card are needed" in capsys.readouterr().err
