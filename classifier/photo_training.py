@@ -303,18 +303,26 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
             )
 
     inputs = keras.Input(shape=(28, 28, 1))
-    outputs = []
-    for index, path in enumerate(members):
+    outputs, described = [], []
+    for index, (path, card) in enumerate(zip(members, cards, strict=True)):
         member = keras.models.load_model(path)
         network = keras.Model(member.input, member.get_layer("logits").output, name=f"member_{index}")
         outputs.append(network(inputs))
+        described.append(
+            {
+                "version": card.get("version"),
+                "convolution_filters": [
+                    layer.filters for layer in member.layers if isinstance(layer, keras.layers.Conv2D)
+                ],
+                # Cards written before --model-seed existed trained with their --seed.
+                "model_seed": card.get("model_seed", card.get("seed")),
+                "training_seconds": card.get("training_seconds"),
+            }
+        )
     logits = keras.layers.Average(name="logits")(outputs) if len(outputs) > 1 else outputs[0]
     card = _calibrate_and_export(keras.Model(inputs, logits, name="fashion_ensemble"), data, options.output)
     card.update(
-        members=[
-            {key: member_card.get(key) for key in ("version", "filters", "model_seed", "training_seconds")}
-            for member_card in cards
-        ],
+        members=described,
         seed=options.seed,
         combined_at=datetime.now(UTC).isoformat(timespec="seconds"),
         combining_seconds=round(time.monotonic() - started),

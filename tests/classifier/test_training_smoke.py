@@ -221,6 +221,8 @@ def test_combined_networks_answer_as_one_calibrated_model(
 
     card = json.loads(output.with_suffix(".json").read_text())
     assert [member["version"] for member in card["members"]] == [small["version"], wide["version"]]
+    assert card["members"][0]["convolution_filters"] == [4, 4, 8, 8, 8, 16, 16, 16]
+    assert [member["model_seed"] for member in card["members"]] == [7, 42]
     assert card["data"]["calibration_photos"] == small["data"]["calibration_photos"] == 10
     # The combined network averages its members' logits, then applies its own temperature.
     inputs = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
