@@ -268,3 +268,27 @@ def test_combine_refuses_networks_that_held_out_other_photos(
     status = main(["combine", str(tmp_path / "missing.keras"), *arguments])
     assert status == 2
     assert "missing.keras and its .json card are needed" in capsys.readouterr().err
+
+
+def test_fashion_training_repeats_same_weights(fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch):
+    import keras
+
+    monkeypatch.chdir(tmp_path)
+    runs = [("first", "7"), ("second", "7"), ("other_seed", "8")]
+    for name, model_seed in runs:
+        train_tiny_member(
+            fashion_mnist_dir,
+            tiny_real_photos,
+            tmp_path / name,
+            "--filters",
+            "4,8,16",
+            "--model-seed",
+            model_seed,
+        )
+    weights = {name: keras.models.load_model(tmp_path / f"{name}.keras").get_weights() for name, _ in runs}
+
+    assert all(np.array_equal(a, b) for a, b in zip(weights["first"], weights["second"], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(weights["first"], weights["other_seed"], strict=True))
+    # Only the weights move with the model seed. The photo inputs are cached under a key of the
+    # photos and the seed, so all three runs read one training set and one calibration set.
+    assert len(list((tmp_path / PhotoTrainingOptions.cache_dir).glob("photos-*.npz"))) == 2
