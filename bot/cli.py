@@ -228,7 +228,9 @@ def _command_combine(arguments: argparse.Namespace) -> int:
 
     for member in arguments.members:
         if not member.is_file() or not member.with_suffix(".json").is_file():
-            raise FileNotFoundError(f"{member} and its .json card are needed; train it first")
+            raise FileNotFoundError(
+                f"{member} or its .json card not found; train it with train --arch fashion"
+            )
     options = PhotoTrainingOptions(
         real_photos_dir=arguments.real_photos,
         output=arguments.output,

@@ -146,7 +146,7 @@ def _pseudo_labels(model, samples, photo_folder: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """Every input of a "fashion" run, split as the recipe says; the same for every model seed."""
+    """Every input of a "fashion" run, split as in the recipe above; the same for every model seed."""
 
     fashion_mnist: object
     x_fashion: np.ndarray
@@ -343,7 +343,7 @@ def _data_counts(data: TrainingData) -> dict:
 
 
 def _calibrate_and_export(model, data: TrainingData, output: Path) -> dict:
-    """Fit the temperature, export the 8-bit file, and choose the threshold on what that file answers.
+    """Fit the temperature, export the 8-bit file, and choose the threshold on that file's outputs.
 
     `model` maps inputs to logits. Every 50th training input sets the ranges of the 8-bit export:
     Fashion-MNIST, synthetic and real photos in their training proportions.

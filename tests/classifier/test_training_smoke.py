@@ -193,9 +193,7 @@ def train_tiny_member(fashion_mnist_dir: Path, photos: Path, output: Path, *extr
     return json.loads(output.with_suffix(".json").read_text())
 
 
-def test_combined_networks_answer_as_one_calibrated_model(
-    fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys
-):
+def test_combine_averages_member_logits(fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys):
     import keras
 
     monkeypatch.chdir(tmp_path)
@@ -242,7 +240,7 @@ def test_combined_networks_answer_as_one_calibrated_model(
     assert np.allclose(probabilities, expected, atol=0.05)
 
 
-def test_combine_refuses_networks_that_held_out_other_photos(
+def test_combine_rejects_member_of_other_seed(
     fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
@@ -267,7 +265,7 @@ def test_combine_refuses_networks_that_held_out_other_photos(
 
     status = main(["combine", str(tmp_path / "missing.keras"), *arguments])
     assert status == 2
-    assert "missing.keras and its .json card are needed" in capsys.readouterr().err
+    assert "missing.keras or its .json card not found" in capsys.readouterr().err
 
 
 def test_fashion_training_repeats_same_weights(fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch):
