@@ -280,7 +280,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
         training_seconds=round(time.monotonic() - started),
         data=_data_counts(data),
     )
-    options.output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    _write_card(options.output, card)
     return card
 
 
@@ -328,8 +328,12 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
         combining_seconds=round(time.monotonic() - started),
         data=_data_counts(data),
     )
-    options.output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    _write_card(options.output, card)
     return card
+
+
+def _write_card(output: Path, card: dict) -> None:
+    output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
 def _data_counts(data: TrainingData) -> dict:

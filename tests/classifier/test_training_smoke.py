@@ -193,6 +193,11 @@ def train_tiny_member(fashion_mnist_dir: Path, photos: Path, output: Path, *extr
     return json.loads(output.with_suffix(".json").read_text())
 
 
+def combine_arguments(fashion_mnist_dir: Path, photos: Path) -> list[str]:
+    """Return the options of `combine` that match `train_tiny_member`'s data."""
+    return ["--real-photos", str(photos), "--limit", "300", "--data-dir", str(fashion_mnist_dir)]
+
+
 def test_combine_averages_member_logits(fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys):
     import keras
 
@@ -207,14 +212,7 @@ def test_combine_averages_member_logits(fashion_mnist_dir, tiny_real_photos, tmp
 
     output = tmp_path / "combined"
     members = [str(tmp_path / "small.keras"), str(tmp_path / "wide.keras")]
-    arguments = [
-        "--real-photos",
-        str(tiny_real_photos),
-        "--limit",
-        "300",
-        "--data-dir",
-        str(fashion_mnist_dir),
-    ]
+    arguments = combine_arguments(fashion_mnist_dir, tiny_real_photos)
     assert main(["combine", *members, *arguments, "--output", str(output)]) == 0
 
     card = json.loads(output.with_suffix(".json").read_text())
@@ -248,14 +246,7 @@ def test_combine_rejects_member_of_other_seed(
     train_tiny_member(fashion_mnist_dir, tiny_real_photos, member, "--filters", "4,8,16", "--seed", "5")
     capsys.readouterr()
 
-    arguments = [
-        "--real-photos",
-        str(tiny_real_photos),
-        "--limit",
-        "300",
-        "--data-dir",
-        str(fashion_mnist_dir),
-    ]
+    arguments = combine_arguments(fashion_mnist_dir, tiny_real_photos)
     status = main(
         ["combine", str(member.with_suffix(".keras")), *arguments, "--output", str(tmp_path / "out")]
     )
