@@ -1,6 +1,9 @@
-"""Training of the shipped "fashion" network, the one that must be right on real phone photos.
+"""Training of the shipped "fashion" model, the one that must be right on real phone photos.
 
-Recipe (the command and its measured time are in models/README.md):
+The model averages the logits of several networks, each trained by `train_fashion` with the same
+`seed` and its own filters and model seed, then calibrated as one by `combine_fashion`. The
+commands are in the Makefile's train-fashion target and their measured times in models/README.md.
+Recipe:
 1. Data: Fashion-MNIST's training split (the last 5,000 images held out), the same garments drawn
    as photos on uneven backgrounds (`photo_data.synthetic_photo`), and the real training photos,
    each as a clean input plus augmented variants, all through the serving preprocessing. 15% of
@@ -10,9 +13,10 @@ Recipe (the command and its measured time are in models/README.md):
    each photo takes the accepted class the warm-up model finds most likely.
 3. Main training on everything, with an eleventh class "Other garment" taught by the hat, shorts
    and skirt photos; shifts of up to 2 pixels on every input, and half the inputs mirrored.
-4. Calibration on the held-out photos: a temperature (scaling the logits) and the confidence
-   threshold under which the bot says it is not sure. Both are stored in the model: the
-   temperature inside the exported network, the threshold in the JSON card.
+4. Calibration on the held-out photos, of one network or of the average of several: a
+   temperature (scaling the logits) and the confidence threshold under which the bot says it is
+   not sure. Both are stored in the model: the temperature inside the exported 8-bit network,
+   the threshold in the JSON card.
 This module imports TensorFlow; the bot never imports it.
 """
 
@@ -54,7 +58,11 @@ MIN_CONFIDENT_COVERAGE = 0.72
 
 @dataclass(frozen=True)
 class PhotoTrainingOptions:
-    """Settings of a "fashion" training run; the defaults made the shipped model."""
+    """Settings of a "fashion" training run.
+
+    Network B of the shipped model used the defaults. The Makefile's train-fashion target gives
+    the options of every network.
+    """
 
     real_photos_dir: Path
     output: Path = Path("models/fashion")
