@@ -221,7 +221,7 @@ def load_training_data(options: PhotoTrainingOptions) -> TrainingData:
 
 
 def train_fashion(options: PhotoTrainingOptions) -> dict:
-    """Train, calibrate and export the "fashion" model; return the figures of its card."""
+    """Train, calibrate and export one "fashion" network; return the figures of its card."""
     import keras
     import tensorflow as tf
 
