@@ -226,7 +226,12 @@ def _filters(text: str) -> tuple[int, int, int]:
 def _command_combine(arguments: argparse.Namespace) -> int:
     from classifier.photo_training import PhotoTrainingOptions, combine_fashion
 
+    if not arguments.real_photos.is_dir():
+        raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
     for member in arguments.members:
+        if member.suffix != ".keras":
+            print(f"fashion-assistant: error: {member} is not a .keras file", file=sys.stderr)
+            return 2
         if not member.is_file() or not member.with_suffix(".json").is_file():
             raise FileNotFoundError(
                 f"{member} or its .json card not found; train it with train --arch fashion"
@@ -253,9 +258,11 @@ def _command_train(arguments: argparse.Namespace) -> int:
 
         if arguments.real_photos is None:
             raise FileNotFoundError("--arch fashion needs --real-photos DIR (the folder with train/ photos)")
+        if not arguments.real_photos.is_dir():
+            raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
         options = PhotoTrainingOptions(
             real_photos_dir=arguments.real_photos,
-            output=arguments.output or Path("models/fashion"),
+            output=arguments.output or Path("data/members/fashion"),
             data_dir=arguments.data_dir,
             seed=arguments.seed,
             model_seed=arguments.model_seed,
@@ -422,7 +429,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--output",
         type=Path,
-        help="output path without suffix (default: models/ARCH); .keras, .tflite and .json are written",
+        help=(
+            "output path without suffix (default: models/seed for seed, data/members/fashion for one "
+            "fashion network); .keras, .tflite and .json are written"
+        ),
     )
     train.set_defaults(handler=_command_train)
 

@@ -281,6 +281,7 @@ def train_fashion(options: PhotoTrainingOptions) -> dict:
         batch_size=options.batch_size,
         seed=options.seed,
         model_seed=model_seed,
+        limit=options.limit,
         photo_variants=options.photo_variants,
         synthetic_per_class=options.synthetic_per_class,
         real_weight=options.real_weight,
@@ -301,14 +302,17 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
     import keras
 
     started = time.monotonic()
-    data = load_training_data(options)
     cards = [json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) for path in members]
     for path, card in zip(members, cards, strict=True):
-        if card.get("seed") != options.seed:
-            raise ValueError(
-                f"{path} was trained with --seed {card.get('seed')}, not {options.seed}; "
-                "members must share their seed, so that they hold out the same photos"
-            )
+        # Cards written before "limit" was recorded come from full runs.
+        trained = {"seed": card.get("seed"), "limit": card.get("limit", 0)}
+        for option, value in trained.items():
+            if value != getattr(options, option):
+                raise ValueError(
+                    f"{path} was trained with --{option} {value}, not {getattr(options, option)}; "
+                    "members must share their seed and limit, so that they hold out the same photos"
+                )
+    data = load_training_data(options)
 
     inputs = keras.Input(shape=(28, 28, 1))
     outputs, described = [], []
@@ -332,6 +336,7 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
     card.update(
         members=described,
         seed=options.seed,
+        limit=options.limit,
         combined_at=datetime.now(UTC).isoformat(timespec="seconds"),
         combining_seconds=round(time.monotonic() - started),
         data=_data_counts(data),

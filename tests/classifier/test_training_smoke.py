@@ -254,6 +254,22 @@ def test_combine_rejects_member_of_other_seed(
     assert "trained with --seed 5, not 42" in capsys.readouterr().err
     assert not (tmp_path / "out.tflite").exists()
 
+    other_limit = ["--real-photos", str(tiny_real_photos), "--limit", "200", "--seed", "5"]
+    status = main(
+        ["combine", str(member.with_suffix(".keras")), *other_limit, "--output", str(tmp_path / "out")]
+    )
+    assert status == 2
+    assert "trained with --limit 300, not 200" in capsys.readouterr().err
+
+    status = main(["combine", str(member.with_suffix(".json")), *arguments])
+    assert status == 2
+    assert "member.json is not a .keras file" in capsys.readouterr().err
+
+    missing_photos = ["--real-photos", str(tmp_path / "no-photos"), "--data-dir", str(fashion_mnist_dir)]
+    status = main(["combine", str(member.with_suffix(".keras")), *missing_photos])
+    assert status == 2
+    assert "real-photo folder not found" in capsys.readouterr().err
+
     status = main(["combine", str(tmp_path / "missing.keras"), *arguments])
     assert status == 2
     assert "missing.keras or its .json card not found" in capsys.readouterr().err
