@@ -218,7 +218,7 @@ def _filters(text: str) -> tuple[int, int, int]:
         values = ()
     if len(values) != 3 or min(values) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected three positive whole numbers such as 32,96,192, not {text!r}"
+            f"invalid filters {text!r}: expected three positive integers such as 32,96,192"
         )
     return values
 
@@ -230,7 +230,9 @@ def _command_combine(arguments: argparse.Namespace) -> int:
         raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
     for member in arguments.members:
         if member.suffix != ".keras":
-            print(f"fashion-assistant: error: {member} is not a .keras file", file=sys.stderr)
+            print(
+                f"fashion-assistant: error: invalid member {member}: expected a .keras file", file=sys.stderr
+            )
             return 2
         if not member.is_file() or not member.with_suffix(".json").is_file():
             raise FileNotFoundError(

@@ -312,12 +312,13 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
                     f"{path} was trained with --{option} {value}, not {getattr(options, option)}; "
                     "members must share their seed and limit, so that they hold out the same photos"
                 )
+    # Members load before the data, so that a damaged file fails before the data preparation.
+    networks = [keras.models.load_model(path) for path in members]
     data = load_training_data(options)
 
     inputs = keras.Input(shape=(28, 28, 1))
     outputs, described = [], []
-    for index, (path, card) in enumerate(zip(members, cards, strict=True)):
-        member = keras.models.load_model(path)
+    for index, (member, card) in enumerate(zip(networks, cards, strict=True)):
         network = keras.Model(member.input, member.get_layer("logits").output, name=f"member_{index}")
         outputs.append(network(inputs))
         described.append(

@@ -149,7 +149,7 @@ def export_tflite(model, path: Path, representative: np.ndarray | None = None) -
     """Convert a Keras model to a `.tflite` file with a dynamic batch dimension.
 
     Without `representative` the file is float32. With it, weights and activations are stored as
-    8-bit integers, their ranges measured on those inputs; the file still takes and returns
+    8-bit integers, with ranges measured on those inputs. The file still takes and returns
     float32, so the model contract does not change.
     """
     import tensorflow as tf

@@ -263,7 +263,9 @@ def test_combine_rejects_member_of_other_seed(
 
     status = main(["combine", str(member.with_suffix(".json")), *arguments])
     assert status == 2
-    assert "member.json is not a .keras file" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "invalid member" in error
+    assert "member.json" in error
 
     missing_photos = ["--real-photos", str(tmp_path / "no-photos"), "--data-dir", str(fashion_mnist_dir)]
     status = main(["combine", str(member.with_suffix(".keras")), *missing_photos])
