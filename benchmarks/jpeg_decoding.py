@@ -1,0 +1,60 @@
+"""JPEG decoding time of a 12-megapixel photo by file size: where the preprocessing time goes.
+
+The serving benchmark's 4000x3000 camera file is saved again at several JPEG qualities. For each,
+this prints the file size, the decoding time as `load_photo` decodes (draft mode, 1/8 scale),
+the time of a full-size decode for comparison, and the whole preprocessing time. Draft mode
+shrinks the inverse DCT, but every entropy-coded coefficient is still read, so decoding time
+follows the file size.
+
+Run: .venv/bin/python benchmarks/jpeg_decoding.py [--repeat 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from classifier.preprocess import WORKING_SIZE, preprocess_photo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import make_photo, time_calls  # noqa: E402
+
+QUALITIES = (75, 85, 90, 95)
+
+
+def decode(data: bytes, draft: bool) -> None:
+    image = Image.open(io.BytesIO(data))
+    if draft:
+        image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
+    image.load()
+
+
+def median_ms(function, repeat: int) -> float:
+    return statistics.median(time_calls(function, repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=40, help="timed calls per figure")
+    arguments = parser.parse_args()
+
+    camera = Image.open(io.BytesIO(make_photo(4000, 3000)))
+    camera.load()
+    print("12-megapixel JPEG      size MB   draft decode ms   full decode ms   preprocessing ms")
+    for quality in QUALITIES:
+        buffer = io.BytesIO()
+        camera.save(buffer, "JPEG", quality=quality)
+        data = buffer.getvalue()
+        draft = median_ms(lambda data=data: decode(data, draft=True), arguments.repeat)
+        full = median_ms(lambda data=data: decode(data, draft=False), max(5, arguments.repeat // 4))
+        whole = median_ms(lambda data=data: preprocess_photo(data), arguments.repeat)
+        print(f"  quality {quality:<12} {len(data) / 1e6:7.2f} {draft:17.1f} {full:16.1f} {whole:18.1f}")
+
+
+if __name__ == "__main__":
+    main()
