@@ -254,6 +254,33 @@ def _command_combine(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _command_export(arguments: argparse.Namespace) -> int:
+    from classifier.photo_training import PhotoTrainingOptions, export_fashion
+
+    if not arguments.real_photos.is_dir():
+        raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
+    model = arguments.model
+    if model.suffix != ".keras":
+        print(f"fashion-assistant: error: invalid model {model}: expected a .keras file", file=sys.stderr)
+        return 2
+    if not model.is_file() or not model.with_suffix(".json").is_file():
+        raise FileNotFoundError(f"{model} or its .json card not found")
+    options = PhotoTrainingOptions(
+        real_photos_dir=arguments.real_photos,
+        output=arguments.output or model.with_suffix(""),
+        data_dir=arguments.data_dir,
+        seed=arguments.seed,
+        limit=arguments.limit,
+    )
+    try:
+        card = export_fashion(model, options)
+    except ValueError as error:
+        print(f"fashion-assistant: error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(card, indent=2))
+    return 0
+
+
 def _command_train(arguments: argparse.Namespace) -> int:
     if arguments.arch == "fashion":
         from classifier.photo_training import PhotoTrainingOptions, train_fashion
@@ -459,6 +486,30 @@ def _parser() -> argparse.ArgumentParser:
         help="output path without suffix (default: models/fashion); .keras, .tflite and .json are written",
     )
     combine.set_defaults(handler=_command_combine)
+
+    export = commands.add_parser(
+        "export",
+        help=(
+            "make a calibrated fashion model's 8-bit .tflite, threshold and card again, without "
+            "training (needs the train extra)"
+        ),
+    )
+    export.add_argument("model", type=Path, help=".keras file written by combine or train --arch fashion")
+    export.add_argument(
+        "--real-photos",
+        type=Path,
+        required=True,
+        help="the real-photo training folder the model was trained on",
+    )
+    export.add_argument("--seed", type=int, default=42, help="the --seed the model was trained with")
+    export.add_argument("--limit", type=int, default=0, help="the --limit the model was trained with")
+    export.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+    export.add_argument(
+        "--output",
+        type=Path,
+        help="output path without suffix (default: the model's own path); .keras, .tflite and .json are written",
+    )
+    export.set_defaults(handler=_command_export)
 
     evaluate = commands.add_parser("evaluate", help="score a .tflite model and write reports")
     evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help=".tflite model")

@@ -43,6 +43,7 @@ __all__ = [
     "PhotoTrainingOptions",
     "build_fashion_model",
     "combine_fashion",
+    "export_fashion",
     "load_training_data",
     "train_fashion",
 ]
@@ -304,14 +305,12 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
     started = time.monotonic()
     cards = [json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) for path in members]
     for path, card in zip(members, cards, strict=True):
-        # Cards written before "limit" was recorded come from full runs.
-        trained = {"seed": card.get("seed"), "limit": card.get("limit", 0)}
-        for option, value in trained.items():
-            if value != getattr(options, option):
-                raise ValueError(
-                    f"{path} was trained with --{option} {value}, not {getattr(options, option)}; "
-                    "members must share their seed and limit, so that they hold out the same photos"
-                )
+        _check_same_split(
+            path,
+            card,
+            options,
+            "Members must share their seed and limit, so that they hold out the same photos.",
+        )
     # Members load before the data, so that a damaged file fails before the data preparation.
     networks = [keras.models.load_model(path) for path in members]
     data = load_training_data(options)
@@ -346,6 +345,49 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
     return card
 
 
+def export_fashion(model_path: Path, options: PhotoTrainingOptions) -> dict:
+    """Remake the 8-bit LiteRT file of a calibrated "fashion" model, without training.
+
+    `model_path` is a `.keras` file written by `train_fashion` or `combine_fashion`, with its card
+    beside it. Its float32 network and temperature stay as they are. The 8-bit file, its
+    threshold and its figures are made anew by the current export, as `combine_fashion` would.
+    """
+    import keras
+
+    card = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
+    _check_same_split(
+        model_path,
+        card,
+        options,
+        "Export it with its training options, so that it is measured on the photos it held out.",
+    )
+    # The model loads before the data, so that a damaged file fails before the data preparation.
+    model = keras.models.load_model(model_path)
+    data = load_training_data(options)
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    if options.output.with_suffix(".keras").resolve() != model_path.resolve():
+        model.save(options.output.with_suffix(".keras"))
+    card.update(_export_and_measure(model, data, options.output))
+    card["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write_card(options.output, card)
+    return card
+
+
+def _check_same_split(path: Path, card: dict, options: PhotoTrainingOptions, advice: str) -> None:
+    """Raise ValueError unless the model at `path` was trained with the options' seed and limit.
+
+    The seed and the limit choose the held-out photos and images, so any other value would
+    calibrate or measure on photos that the model was trained on.
+    """
+    # Cards written before "limit" was recorded come from full runs.
+    trained = {"seed": card.get("seed"), "limit": card.get("limit", 0)}
+    for option, value in trained.items():
+        if value != getattr(options, option):
+            raise ValueError(
+                f"{path} was trained with --{option} {value}, not {getattr(options, option)}. {advice}"
+            )
+
+
 def _write_card(output: Path, card: dict) -> None:
     output.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
@@ -361,10 +403,10 @@ def _data_counts(data: TrainingData) -> dict:
 
 
 def _calibrate_and_export(model, data: TrainingData, output: Path) -> dict:
-    """Fit the temperature, export the 8-bit file, and choose the threshold on that file's outputs.
+    """Fit the temperature on the calibration photos, then save and export the calibrated model.
 
-    `model` maps inputs to logits. Every 50th training input sets the ranges of the 8-bit export:
-    Fashion-MNIST, synthetic and real photos in their training proportions.
+    `model` maps inputs to logits. The returned card holds the temperature and the figures of
+    `_export_and_measure`.
     """
     calibration = data.calibration
     logits = model.predict(calibration.inputs, batch_size=512, verbose=0)
@@ -374,6 +416,19 @@ def _calibrate_and_export(model, data: TrainingData, output: Path) -> dict:
     exported = _with_probabilities(model, temperature)
     output.parent.mkdir(parents=True, exist_ok=True)
     exported.save(output.with_suffix(".keras"))
+    card = _export_and_measure(exported, data, output)
+    card["temperature"] = temperature
+    logger.info("Calibration: temperature %.2f, threshold %.2f", temperature, card["confidence_threshold"])
+    return card
+
+
+def _export_and_measure(exported, data: TrainingData, output: Path) -> dict:
+    """Export the 8-bit file, choose the threshold on its outputs, and return the card's figures.
+
+    `exported` maps inputs to calibrated probabilities. Every 50th training input sets the ranges
+    of the 8-bit export: Fashion-MNIST, synthetic and real photos in their training proportions.
+    """
+    calibration = data.calibration
     tflite_path = output.with_suffix(".tflite")
     export_tflite(exported, tflite_path, data.all_inputs()[::50])
     served = GarmentClassifier(tflite_path)
@@ -391,7 +446,6 @@ def _calibrate_and_export(model, data: TrainingData, output: Path) -> dict:
     threshold = choose_threshold(
         confidence[mapped], correct[mapped], TARGET_CONFIDENT_ACCURACY, MIN_CONFIDENT_COVERAGE
     )
-    logger.info("Calibration: temperature %.2f, threshold %.2f", temperature, threshold)
 
     fashion_mnist = data.fashion_mnist
     x_test = (fashion_mnist.test_images.astype(np.float32) / 255.0)[..., np.newaxis]
@@ -403,10 +457,12 @@ def _calibrate_and_export(model, data: TrainingData, output: Path) -> dict:
         "version": f"{output.name}-{datetime.now(UTC):%Y%m%d-%H%M}",
         "arch": "fashion",
         "classes": [*FASHION_MNIST_CLASSES, "Other garment"],
-        "temperature": temperature,
         "confidence_threshold": threshold,
         "keras_test_accuracy": round(test_accuracy, 4),
         "holdout_accuracy": round(valid_accuracy, 4),
         "calibration_coarse_accuracy": round(float(correct[mapped].mean()), 4),
-        "quantization": "8-bit weights and activations, float32 input and output",
+        "quantization": (
+            "8-bit weights and activations up to the class scores; logits, their average, "
+            "temperature and softmax in float32; float32 input and output"
+        ),
     }

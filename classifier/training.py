@@ -149,20 +149,47 @@ def export_tflite(model, path: Path, representative: np.ndarray | None = None) -
     """Convert a Keras model to a `.tflite` file with a dynamic batch dimension.
 
     Without `representative` the file is float32. With it, weights and activations are stored as
-    8-bit integers, with ranges measured on those inputs. The file still takes and returns
-    float32, so the model contract does not change.
+    8-bit integers, with ranges measured on those inputs, up to the class scores. The layers that
+    work on one value per class stay float32: the logits, their average over several networks,
+    the temperature and the softmax. They are a small share of the work. In the three-network
+    model fashion-20261205-0746, 8-bit averaged logits came in steps of 0.18, and 22 of 5,460
+    held-out inputs took another class than in the float32 network. With a float32 head, 6 did.
+    The file still takes and returns float32, so the model contract does not change.
     """
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if representative is not None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([row[np.newaxis]] for row in representative)
     with warnings.catch_warnings():
         # The converter warns about missing input statistics on every 8-bit conversion, though
         # the input stays float32 and needs none.
         warnings.filterwarnings("ignore", "Statistics for quantized inputs", UserWarning)
-        path.write_bytes(converter.convert())
+        if representative is None:
+            path.write_bytes(converter.convert())
+            return
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([row[np.newaxis]] for row in representative)
+        # TensorFlow's quantization debugger is its public way to keep chosen layers in float.
+        # It measures the ranges once, and each call below quantizes with its current options.
+        # It runs TensorFlow's own interpreter, which warns that LiteRT replaces it.
+        warnings.filterwarnings("ignore", r"\s*Warning: tf\.lite\.Interpreter is deprecated", UserWarning)
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=converter.representative_dataset
+        )
+        head = _class_score_tensors(debugger.get_nondebug_quantized_model(), model.output.shape[-1])
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=head)
+        path.write_bytes(debugger.get_nondebug_quantized_model())
+
+
+def _class_score_tensors(content: bytes, classes: int) -> list[str]:
+    """Return the names of a converted model's activations that hold one value per class."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=content)
+    return [
+        tensor["name"]
+        for tensor in interpreter.get_tensor_details()
+        if list(tensor["shape_signature"]) == [-1, classes]
+    ]
 
 
 def train(options: TrainingOptions) -> dict:

@@ -168,9 +168,11 @@ def test_fashion_smoke_training_exports_servable_model(
     inputs = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     probabilities = classifier.predict_probabilities(inputs)
     assert probabilities.shape == (3, 11)
-    # The served file is 8-bit: each probability is a multiple of 1/256, off by up to half a step.
-    assert np.allclose(probabilities * 256, np.round(probabilities * 256), atol=1e-3)
-    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=11 / 512)
+    # The served file is 8-bit up to the class scores, which stay float32: an 8-bit softmax
+    # would give only multiples of 1/256.
+    assert "int8" in tensor_types(output.with_suffix(".tflite"))
+    assert not np.allclose(probabilities * 256, np.round(probabilities * 256), atol=1e-3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert all(0 <= prediction.label_id < 11 for prediction in classifier.classify_inputs(inputs))
 
     # The bot's path for a customer's photo: JPEG bytes, preprocessing, then the classifier.
@@ -183,6 +185,15 @@ def test_fashion_smoke_training_exports_servable_model(
     assert 0 <= prediction.confidence <= 1
     assert prediction.status in {"confident", "unsure", "unknown_garment"}
     assert prediction.model_version == card["version"]
+
+
+def tensor_types(model: Path) -> set[str]:
+    """Return the names of the element types of a .tflite file's tensors."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    return {
+        np.dtype(tensor["dtype"]).name for tensor in Interpreter(model_path=str(model)).get_tensor_details()
+    }
 
 
 def train_tiny_member(fashion_mnist_dir: Path, photos: Path, output: Path, *extra: str) -> dict:
@@ -236,6 +247,9 @@ def test_combine_averages_member_logits(fashion_mnist_dir, tiny_real_photos, tmp
     probabilities = classifier.predict_probabilities(inputs)
     assert probabilities.shape == (4, 11)
     assert np.allclose(probabilities, expected, atol=0.05)
+    # The average and the temperature stay float32 too.
+    assert "int8" in tensor_types(output.with_suffix(".tflite"))
+    assert not np.allclose(probabilities * 256, np.round(probabilities * 256), atol=1e-3)
 
 
 def test_combine_rejects_member_of_other_seed(
@@ -275,6 +289,37 @@ def test_combine_rejects_member_of_other_seed(
     status = main(["combine", str(tmp_path / "missing.keras"), *arguments])
     assert status == 2
     assert "missing.keras or its .json card not found" in capsys.readouterr().err
+
+
+def test_export_remakes_same_8bit_file(fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    member = tmp_path / "member"
+    trained = train_tiny_member(fashion_mnist_dir, tiny_real_photos, member, "--filters", "4,8,16")
+    capsys.readouterr()
+
+    output = tmp_path / "again"
+    arguments = combine_arguments(fashion_mnist_dir, tiny_real_photos)
+    assert main(["export", str(member.with_suffix(".keras")), *arguments, "--output", str(output)]) == 0
+    card = json.loads(output.with_suffix(".json").read_text())
+    assert card["temperature"] == trained["temperature"]
+    assert card["confidence_threshold"] == trained["confidence_threshold"]
+    assert card["filters"] == [4, 8, 16]
+    assert "exported_at" in card and "exported_at" not in trained
+    # The same network and the same data give the same 8-bit file as training did.
+    inputs = np.random.default_rng(3).random((6, 28, 28, 1), dtype=np.float32)
+    first = GarmentClassifier(member.with_suffix(".tflite")).predict_probabilities(inputs)
+    again = GarmentClassifier(output.with_suffix(".tflite")).predict_probabilities(inputs)
+    assert np.allclose(first, again, atol=1e-6)
+
+    other_seed = [*arguments, "--seed", "5"]
+    assert main(["export", str(member.with_suffix(".keras")), *other_seed, "--output", str(output)]) == 2
+    assert "trained with --seed 42, not 5" in capsys.readouterr().err
+    assert main(["export", str(member.with_suffix(".tflite")), *arguments]) == 2
+    assert "invalid model" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "missing.keras"), *arguments]) == 2
+    assert "missing.keras or its .json card not found" in capsys.readouterr().err
+    # The rejected runs left the first export as it was.
+    assert json.loads(output.with_suffix(".json").read_text()) == card
 
 
 def test_fashion_training_repeats_same_weights(fashion_mnist_dir, tiny_real_photos, tmp_path, monkeypatch):
