@@ -17,8 +17,8 @@ def test_shipped_model_meets_contract(shipped_model):
     probabilities = classifier.predict_probabilities(np.random.default_rng(0).random((4, 28, 28, 1)))
     assert probabilities.shape[0] == 4
     assert probabilities.shape[1] >= 10
-    # An 8-bit model's probabilities are multiples of 1/256, so each may be off by half a step.
-    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=probabilities.shape[1] / 512)
+    # The shipped model's softmax runs in float32, though its other layers are 8-bit.
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert classifier.class_names[:10] == FASHION_MNIST_CLASSES
 
 
