@@ -223,6 +223,19 @@ def _filters(text: str) -> tuple[int, int, int]:
     return values
 
 
+def _add_training_data_options(parser: argparse.ArgumentParser, subject: str) -> None:
+    """Add the options that must match how a trained fashion network saw its data."""
+    parser.add_argument(
+        "--real-photos",
+        type=Path,
+        required=True,
+        help=f"the real-photo training folder {subject} trained on",
+    )
+    parser.add_argument("--seed", type=int, default=42, help=f"the --seed {subject} trained with")
+    parser.add_argument("--limit", type=int, default=0, help=f"the --limit {subject} trained with")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+
+
 def _command_combine(arguments: argparse.Namespace) -> int:
     from classifier.photo_training import PhotoTrainingOptions, combine_fashion
 
@@ -470,15 +483,7 @@ def _parser() -> argparse.ArgumentParser:
         help="average trained fashion networks into one calibrated model (needs the train extra)",
     )
     combine.add_argument("members", nargs="+", type=Path, help=".keras files written by train --arch fashion")
-    combine.add_argument(
-        "--real-photos",
-        type=Path,
-        required=True,
-        help="the real-photo training folder the members were trained on",
-    )
-    combine.add_argument("--seed", type=int, default=42, help="the --seed the members were trained with")
-    combine.add_argument("--limit", type=int, default=0, help="the --limit the members were trained with")
-    combine.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+    _add_training_data_options(combine, "the members were")
     combine.add_argument(
         "--output",
         type=Path,
@@ -495,15 +500,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument("model", type=Path, help=".keras file written by combine or train --arch fashion")
-    export.add_argument(
-        "--real-photos",
-        type=Path,
-        required=True,
-        help="the real-photo training folder the model was trained on",
-    )
-    export.add_argument("--seed", type=int, default=42, help="the --seed the model was trained with")
-    export.add_argument("--limit", type=int, default=0, help="the --limit the model was trained with")
-    export.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Fashion-MNIST folder")
+    _add_training_data_options(export, "the model was")
     export.add_argument(
         "--output",
         type=Path,
