@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import zipfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,6 +224,18 @@ def _filters(text: str) -> tuple[int, int, int]:
     return values
 
 
+def _check_real_photo_folder(folder: Path) -> None:
+    """Raise FileNotFoundError unless `folder` contains photos in the garment folders that training reads."""
+    from classifier.photo_data import list_photos
+
+    if not folder.is_dir():
+        raise FileNotFoundError(f"real-photo folder not found: {folder}")
+    if not list_photos(folder):
+        raise FileNotFoundError(
+            f"no photos found in {folder}: expected garment folders such as {folder / 'dress'} with JPEG files"
+        )
+
+
 def _add_training_data_options(parser: argparse.ArgumentParser, subject: str) -> None:
     """Add the options that must match how a trained fashion network saw its data."""
     parser.add_argument(
@@ -239,8 +252,7 @@ def _add_training_data_options(parser: argparse.ArgumentParser, subject: str) ->
 def _command_combine(arguments: argparse.Namespace) -> int:
     from classifier.photo_training import PhotoTrainingOptions, combine_fashion
 
-    if not arguments.real_photos.is_dir():
-        raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
+    _check_real_photo_folder(arguments.real_photos)
     for member in arguments.members:
         if member.suffix != ".keras":
             print(
@@ -251,6 +263,9 @@ def _command_combine(arguments: argparse.Namespace) -> int:
             raise FileNotFoundError(
                 f"{member} or its .json card not found; train it with train --arch fashion"
             )
+        if not zipfile.is_zipfile(member):
+            print(f"fashion-assistant: error: invalid member {member}: not a Keras archive", file=sys.stderr)
+            return 2
     options = PhotoTrainingOptions(
         real_photos_dir=arguments.real_photos,
         output=arguments.output,
@@ -270,14 +285,16 @@ def _command_combine(arguments: argparse.Namespace) -> int:
 def _command_export(arguments: argparse.Namespace) -> int:
     from classifier.photo_training import PhotoTrainingOptions, export_fashion
 
-    if not arguments.real_photos.is_dir():
-        raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
+    _check_real_photo_folder(arguments.real_photos)
     model = arguments.model
     if model.suffix != ".keras":
         print(f"fashion-assistant: error: invalid model {model}: expected a .keras file", file=sys.stderr)
         return 2
     if not model.is_file() or not model.with_suffix(".json").is_file():
         raise FileNotFoundError(f"{model} or its .json card not found")
+    if not zipfile.is_zipfile(model):
+        print(f"fashion-assistant: error: invalid model {model}: not a Keras archive", file=sys.stderr)
+        return 2
     options = PhotoTrainingOptions(
         real_photos_dir=arguments.real_photos,
         output=arguments.output or model.with_suffix(""),
@@ -300,8 +317,7 @@ def _command_train(arguments: argparse.Namespace) -> int:
 
         if arguments.real_photos is None:
             raise FileNotFoundError("--arch fashion needs --real-photos DIR (the folder with train/ photos)")
-        if not arguments.real_photos.is_dir():
-            raise FileNotFoundError(f"real-photo folder not found: {arguments.real_photos}")
+        _check_real_photo_folder(arguments.real_photos)
         options = PhotoTrainingOptions(
             real_photos_dir=arguments.real_photos,
             output=arguments.output or Path("data/members/fashion"),
@@ -333,6 +349,8 @@ def _command_train(arguments: argparse.Namespace) -> int:
 def _command_evaluate(arguments: argparse.Namespace) -> int:
     from classifier.evaluation import evaluate_fashion_mnist, evaluate_real_photos
 
+    if arguments.real_photos:
+        _check_real_photo_folder(arguments.real_photos)
     output_dir = arguments.output_dir or Path("reports") / arguments.model.stem
     summary = evaluate_fashion_mnist(arguments.model, output_dir, arguments.data_dir)
     print(f"Fashion-MNIST test accuracy: {summary['test_accuracy']:.2%} ({summary['model_version']})")
@@ -524,6 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     from bot.analysis import ModelLoadError
     from bot.config import ConfigError
+    from classifier.errors import InvalidModelError
 
     try:
         _configure_logging(arguments.verbose)
@@ -539,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DatasetNotFoundError, FileNotFoundError) as error:
         print(f"fashion-assistant: error: {error}", file=sys.stderr)
         return 2
-    except ModelLoadError as error:
+    except (ModelLoadError, InvalidModelError) as error:
         print(f"fashion-assistant: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

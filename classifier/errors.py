@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["ImageRejected", "RejectReason"]
+__all__ = ["ImageRejected", "InvalidModelError", "RejectReason"]
 
 
 class RejectReason(enum.Enum):
@@ -31,3 +31,7 @@ class ImageRejected(ValueError):
     def __reduce__(self):
         # Rebuilt from both fields when it crosses from the analysis worker process to the bot.
         return type(self), (self.reason, self.detail)
+
+
+class InvalidModelError(ValueError):
+    """The model file cannot be served: it is not a LiteRT model, or it breaks the model contract."""

@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from classifier.errors import InvalidModelError
 from classifier.labels import MODEL_INPUT_SIZE, OTHER_GARMENT_ID, class_names
 
 __all__ = ["DEFAULT_MODEL_PATH", "GarmentClassifier", "Prediction", "model_version"]
@@ -60,13 +61,17 @@ class GarmentClassifier:
         # Imported here, so that a process that only unpickles predictions does not load LiteRT.
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
+        try:
+            self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
+        except ValueError as error:
+            # LiteRT raises ValueError for a missing file and for one that is not a model.
+            raise InvalidModelError(f"{model_path}: not a LiteRT model file ({error})") from error
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         expected = (MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 1)
         if tuple(self._input["shape"][1:]) != expected:
-            raise ValueError(
+            raise InvalidModelError(
                 f"{model_path}: input shape {tuple(self._input['shape'])} does not match "
                 f"[N, {MODEL_INPUT_SIZE}, {MODEL_INPUT_SIZE}, 1]"
             )

@@ -300,17 +300,18 @@ def combine_fashion(members: list[Path], options: PhotoTrainingOptions) -> dict:
     Each member is a `.keras` file written by `train_fashion` with the same `seed`, so all of
     them held out the same calibration photos and the same Fashion-MNIST images.
     """
-    import keras
-
     started = time.monotonic()
     cards = [json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) for path in members]
     for path, card in zip(members, cards, strict=True):
-        _check_same_split(
+        _check_card(
             path,
             card,
             options,
             "Members must share their seed and limit, so that they hold out the same photos.",
         )
+    # Keras loads after the checks, because importing it takes seconds and logs TensorFlow's lines.
+    import keras
+
     # Members load before the data, so that a damaged file fails before the data preparation.
     networks = [keras.models.load_model(path) for path in members]
     data = load_training_data(options)
@@ -352,15 +353,15 @@ def export_fashion(model_path: Path, options: PhotoTrainingOptions) -> dict:
     beside it. Its float32 network and temperature stay as they are. The 8-bit file, its
     threshold and its figures are made anew by the current export, as `combine_fashion` would.
     """
-    import keras
-
     card = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
-    _check_same_split(
+    _check_card(
         model_path,
         card,
         options,
         "Export it with its training options, so that it is measured on the photos it held out.",
     )
+    import keras
+
     # The model loads before the data, so that a damaged file fails before the data preparation.
     model = keras.models.load_model(model_path)
     data = load_training_data(options)
@@ -373,12 +374,17 @@ def export_fashion(model_path: Path, options: PhotoTrainingOptions) -> dict:
     return card
 
 
-def _check_same_split(path: Path, card: dict, options: PhotoTrainingOptions, advice: str) -> None:
-    """Raise ValueError unless the model at `path` was trained with the options' seed and limit.
+def _check_card(path: Path, card: dict, options: PhotoTrainingOptions, advice: str) -> None:
+    """Raise ValueError unless the card shows a "fashion" model trained with the options' seed and limit.
 
     The seed and the limit choose the held-out photos and images, so any other value would
     calibrate or measure on photos that the model was trained on.
     """
+    if card.get("arch") != "fashion":
+        raise ValueError(
+            f"{path} is a {card.get('arch')!r} model, not a 'fashion' one. Only fashion models are "
+            "calibrated on real photos, and train --arch seed exports the seed network itself."
+        )
     # Cards written before "limit" was recorded come from full runs.
     trained = {"seed": card.get("seed"), "limit": card.get("limit", 0)}
     for option, value in trained.items():

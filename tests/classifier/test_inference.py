@@ -63,3 +63,30 @@ def test_classify_json_reports_errors_and_continues(tmp_path, capsys, shipped_mo
     assert lines[2]["label"] == "Sneaker"
     assert set(lines[2]) >= {"path", "label", "label_id", "confidence", "top3"}
     assert len(lines[2]["top3"]) == 3
+
+
+def test_classify_rejects_non_model_file(tmp_path, capsys):
+    notes = tmp_path / "notes.tflite"
+    notes.write_text("shopping list")
+
+    status = main(["classify", "--model", str(notes), str(DEMO_PHOTOS_DIR / "sneaker.jpg")])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "notes.tflite: not a LiteRT model file" in error
+    assert "Traceback" not in error
+    assert len(error.splitlines()) == 1
+
+
+def test_evaluate_rejects_bad_photo_folder(tmp_path, capsys, shipped_model):
+    missing = tmp_path / "missing"
+    status = main(["evaluate", "--model", str(shipped_model), "--real-photos", str(missing)])
+    assert status == 2
+    assert f"real-photo folder not found: {missing}" in capsys.readouterr().err
+
+    empty = tmp_path / "empty"
+    (empty / "dress").mkdir(parents=True)
+    status = main(["evaluate", "--model", str(shipped_model), "--real-photos", str(empty)])
+    assert status == 2
+    assert f"no photos found in {empty}" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()

@@ -318,6 +318,19 @@ def test_export_remakes_same_8bit_file(fashion_mnist_dir, tiny_real_photos, tmp_
     assert "invalid model" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.keras"), *arguments]) == 2
     assert "missing.keras or its .json card not found" in capsys.readouterr().err
+    notes = tmp_path / "notes.keras"
+    notes.write_text("shopping list")
+    notes.with_suffix(".json").write_text(member.with_suffix(".json").read_text())
+    assert main(["export", str(notes), *arguments]) == 2
+    assert "invalid model" in capsys.readouterr().err
+    seed_model = Path(__file__).resolve().parents[2] / "models" / "seed.keras"
+    assert main(["export", str(seed_model), *arguments, "--output", str(tmp_path / "seed")]) == 2
+    assert "is a 'seed' model, not a 'fashion' one" in capsys.readouterr().err
+    assert not (tmp_path / "seed.keras").exists()
+    (tmp_path / "no-photos" / "dress").mkdir(parents=True)
+    no_photos = ["--real-photos", str(tmp_path / "no-photos"), "--data-dir", str(fashion_mnist_dir)]
+    assert main(["export", str(member.with_suffix(".keras")), *no_photos]) == 2
+    assert "no photos found" in capsys.readouterr().err
     # The rejected runs left the first export as it was.
     assert json.loads(output.with_suffix(".json").read_text()) == card
 
