@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from classifier.dataset import DEFAULT_DATA_DIR, DatasetNotFoundError
 from classifier.inference import DEFAULT_MODEL_PATH
 
 if TYPE_CHECKING:
+    from classifier.photo_training import PhotoTrainingOptions
     from insights.digest import DigestPeriod
 
 __all__ = ["main"]
@@ -250,60 +251,62 @@ def _add_training_data_options(parser: argparse.ArgumentParser, subject: str) ->
 
 
 def _command_combine(arguments: argparse.Namespace) -> int:
-    from classifier.photo_training import PhotoTrainingOptions, combine_fashion
+    from classifier.photo_training import combine_fashion
 
     _check_real_photo_folder(arguments.real_photos)
     for member in arguments.members:
-        if member.suffix != ".keras":
-            print(
-                f"fashion-assistant: error: invalid member {member}: expected a .keras file", file=sys.stderr
-            )
+        problem = _keras_file_problem(member, "member", "train it with train --arch fashion")
+        if problem:
+            print(f"fashion-assistant: error: {problem}", file=sys.stderr)
             return 2
-        if not member.is_file() or not member.with_suffix(".json").is_file():
-            raise FileNotFoundError(
-                f"{member} or its .json card not found; train it with train --arch fashion"
-            )
-        if not zipfile.is_zipfile(member):
-            print(f"fashion-assistant: error: invalid member {member}: not a Keras archive", file=sys.stderr)
-            return 2
-    options = PhotoTrainingOptions(
-        real_photos_dir=arguments.real_photos,
-        output=arguments.output,
-        data_dir=arguments.data_dir,
-        seed=arguments.seed,
-        limit=arguments.limit,
-    )
-    try:
-        card = combine_fashion(arguments.members, options)
-    except ValueError as error:
-        print(f"fashion-assistant: error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(card, indent=2))
-    return 0
+    options = _training_data_options(arguments, arguments.output)
+    return _print_card(lambda: combine_fashion(arguments.members, options))
 
 
 def _command_export(arguments: argparse.Namespace) -> int:
-    from classifier.photo_training import PhotoTrainingOptions, export_fashion
+    from classifier.photo_training import export_fashion
 
     _check_real_photo_folder(arguments.real_photos)
     model = arguments.model
-    if model.suffix != ".keras":
-        print(f"fashion-assistant: error: invalid model {model}: expected a .keras file", file=sys.stderr)
+    problem = _keras_file_problem(model, "model", "write it with combine or train --arch fashion")
+    if problem:
+        print(f"fashion-assistant: error: {problem}", file=sys.stderr)
         return 2
-    if not model.is_file() or not model.with_suffix(".json").is_file():
-        raise FileNotFoundError(f"{model} or its .json card not found")
-    if not zipfile.is_zipfile(model):
-        print(f"fashion-assistant: error: invalid model {model}: not a Keras archive", file=sys.stderr)
-        return 2
-    options = PhotoTrainingOptions(
+    options = _training_data_options(arguments, arguments.output or model.with_suffix(""))
+    return _print_card(lambda: export_fashion(model, options))
+
+
+def _keras_file_problem(path: Path, role: str, hint: str) -> str | None:
+    """Return why `path` is not a trained network's .keras file, or None when it is one.
+
+    Raises FileNotFoundError when the file or its .json card is missing, with `hint` on how to make it.
+    """
+    if path.suffix != ".keras":
+        return f"invalid {role} {path}: expected a .keras file"
+    if not path.is_file() or not path.with_suffix(".json").is_file():
+        raise FileNotFoundError(f"{path} or its .json card not found; {hint}")
+    if not zipfile.is_zipfile(path):
+        return f"invalid {role} {path}: not a Keras archive"
+    return None
+
+
+def _training_data_options(arguments: argparse.Namespace, output: Path) -> PhotoTrainingOptions:
+    """Return the PhotoTrainingOptions of the options that `_add_training_data_options` added."""
+    from classifier.photo_training import PhotoTrainingOptions
+
+    return PhotoTrainingOptions(
         real_photos_dir=arguments.real_photos,
-        output=arguments.output or model.with_suffix(""),
+        output=output,
         data_dir=arguments.data_dir,
         seed=arguments.seed,
         limit=arguments.limit,
     )
+
+
+def _print_card(make_card: Callable[[], dict]) -> int:
+    """Print the card that `make_card` returns, or its ValueError as one line; return the exit status."""
     try:
-        card = export_fashion(model, options)
+        card = make_card()
     except ValueError as error:
         print(f"fashion-assistant: error: {error}", file=sys.stderr)
         return 2

@@ -4,7 +4,8 @@ The model file follows this contract: input float32 `[N, 28, 28, 1]` in [0, 1] (
 on black, as in Fashion-MNIST), output `[N, K]` probabilities, K >= 10, whose first ten columns
 are Fashion-MNIST's classes. A model with an 8-bit softmax gives multiples of 1/256, but the
 shipped model keeps its softmax in float32. A JSON file beside the model (same stem) may add a
-version, the confidence threshold below which the answer is "not sure", and notes from training.
+version, the confidence threshold below which a prediction is reported as "not sure", and notes
+from training.
 """
 
 from __future__ import annotations

@@ -304,7 +304,8 @@ def test_export_remakes_same_8bit_file(fashion_mnist_dir, tiny_real_photos, tmp_
     assert card["temperature"] == trained["temperature"]
     assert card["confidence_threshold"] == trained["confidence_threshold"]
     assert card["filters"] == [4, 8, 16]
-    assert "exported_at" in card and "exported_at" not in trained
+    assert "exported_at" in card
+    assert "exported_at" not in trained
     # The same network and the same data give the same 8-bit file as training did.
     inputs = np.random.default_rng(3).random((6, 28, 28, 1), dtype=np.float32)
     first = GarmentClassifier(member.with_suffix(".tflite")).predict_probabilities(inputs)
