@@ -181,7 +181,7 @@ def export_tflite(model, path: Path, representative: np.ndarray | None = None) -
 
 
 def _class_score_tensors(content: bytes, classes: int) -> list[str]:
-    """Return the names of a converted model's activations that hold one value per class."""
+    """Return the names of a converted model's activations with one value per class."""
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=content)
