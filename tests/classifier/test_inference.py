@@ -1,39 +1,51 @@
-"""The shipped model through LiteRT: the model contract, and accuracy on Fashion-MNIST."""
+"""The shipped model and the committed candidate through LiteRT: the model contract, and accuracy."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from bot.cli import main
 from classifier.inference import GarmentClassifier
 from classifier.labels import FASHION_MNIST_CLASSES
-from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
+from tests.conftest import DEMO_PHOTOS_DIR, REPOSITORY, encode, garment_photo
+
+# A model that an operator can serve through FASHION_MODEL in place of the shipped one.
+CANDIDATE_MODEL = REPOSITORY / "models" / "candidates" / "fashion-bd.tflite"
 
 
-def test_shipped_model_meets_contract(shipped_model):
-    classifier = GarmentClassifier(shipped_model)
+@pytest.fixture(params=["shipped", "candidate"])
+def fashion_model(request, shipped_model):
+    return shipped_model if request.param == "shipped" else CANDIDATE_MODEL
+
+
+def test_fashion_model_meets_contract(fashion_model):
+    classifier = GarmentClassifier(fashion_model)
     probabilities = classifier.predict_probabilities(np.random.default_rng(0).random((4, 28, 28, 1)))
     assert probabilities.shape[0] == 4
     assert probabilities.shape[1] >= 10
-    # The shipped model's softmax runs in float32, though its other layers are 8-bit.
+    # Both models' softmax runs in float32, though their other layers are 8-bit.
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert classifier.class_names[:10] == FASHION_MNIST_CLASSES
+    card = json.loads(fashion_model.with_suffix(".json").read_text(encoding="utf-8"))
+    assert classifier.model_version == card["version"]
+    assert classifier.confidence_threshold == card["confidence_threshold"]
 
 
-def test_shipped_model_on_fashion_mnist_sample(shipped_model, fashion_mnist_dir):
+def test_fashion_model_on_fashion_mnist_sample(fashion_model, fashion_mnist_dir):
     from classifier.dataset import load_fashion_mnist
 
     data = load_fashion_mnist(fashion_mnist_dir)
     inputs = (data.test_images[:1000].astype(np.float32) / 255.0)[..., np.newaxis]
-    predictions = GarmentClassifier(shipped_model).classify_inputs(inputs)
+    predictions = GarmentClassifier(fashion_model).classify_inputs(inputs)
     accuracy = np.mean([p.label_id == y for p, y in zip(predictions, data.test_labels[:1000], strict=True)])
     assert accuracy > 0.88
 
 
-def test_demo_photos_are_recognised(shipped_model):
-    classifier = GarmentClassifier(shipped_model)
+def test_demo_photos_are_recognised(fashion_model):
+    classifier = GarmentClassifier(fashion_model)
     expected = {"dress": "Dress", "sneaker": "Sneaker", "trouser": "Trouser", "bag": "Bag", "coat": "Coat"}
     for name, label in expected.items():
         assert classifier.classify_photo(DEMO_PHOTOS_DIR / f"{name}.jpg").label == label, name
