@@ -106,12 +106,16 @@ def _command_demo(arguments: argparse.Namespace) -> int:
     import asyncio
 
     from bot.demo import run_demo
+    from classifier.inference import GarmentClassifier
 
     if not arguments.verbose:
         # Keep the printed conversation readable; -v shows the bot's own log lines again. The
         # project's loggers have their own level, so lowering the root logger's would not do it.
         logging.disable(logging.INFO)
     try:
+        # Loading the model once here turns a bad --model or FASHION_MODEL into one line, before
+        # the emulator and the bot start.
+        GarmentClassifier(arguments.model)
         asyncio.run(run_demo(model_path=arguments.model))
     finally:
         logging.disable(logging.NOTSET)

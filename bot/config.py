@@ -337,6 +337,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"FASHION_MODEL is not set and the default model {model_path} was not found: "
             "set FASHION_MODEL to the .tflite file to serve"
         )
+    if model_path.is_dir():
+        raise ConfigError(f"FASHION_MODEL must be a .tflite file, but {model_path} is a folder")
     if not model_path.is_file():
         raise ConfigError(f"FASHION_MODEL: model file not found: {model_path}")
     if model_path.suffix != ".tflite":

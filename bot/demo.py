@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.app import build_application, running
 from bot.config import Settings
+from classifier.inference import model_version
 from emulator import BotApiEmulator, SimulatedUser
 
 __all__ = ["run_demo"]
@@ -89,7 +90,8 @@ async def run_demo(model_path: Path) -> None:
         )
         alice = emulator.user(id=1001, first_name="Alice", language_code="en", username="alice")
         giulia = emulator.user(id=1002, first_name="Giulia", language_code="it", username="giulia")
-        print(f"Bot API emulator listening on {emulator.api_base_url.removesuffix('/bot')}\n")
+        print(f"Bot API emulator listening on {emulator.api_base_url.removesuffix('/bot')}")
+        print(f"Model {model_version(model_path)} ({model_path})\n")
 
         async with running(build_application(settings)):
             await _play_customer(

@@ -52,6 +52,8 @@ class GarmentClassifier:
 
     def __init__(self, model_path: Path = DEFAULT_MODEL_PATH, num_threads: int = 1) -> None:
         model_path = Path(model_path)
+        if model_path.is_dir():
+            raise InvalidModelError(f"{model_path} is a folder, not a .tflite model file")
         if not model_path.is_file():
             raise FileNotFoundError(f"model file not found: {model_path}")
         self.model_path = model_path

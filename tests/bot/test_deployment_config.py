@@ -139,3 +139,8 @@ def test_missing_default_model_asks_for_fashion_model(monkeypatch, tmp_path):
 
     with pytest.raises(ConfigError, match="FASHION_MODEL is not set and the default model .* was not found"):
         load_settings({})
+
+
+def test_model_folder_is_named_as_folder(tmp_path):
+    with pytest.raises(ConfigError, match="FASHION_MODEL must be a .tflite file, but .* is a folder"):
+        load_settings({"FASHION_MODEL": str(tmp_path)})

@@ -10,10 +10,7 @@ import pytest
 from bot.cli import main
 from classifier.inference import GarmentClassifier
 from classifier.labels import FASHION_MNIST_CLASSES
-from tests.conftest import DEMO_PHOTOS_DIR, REPOSITORY, encode, garment_photo
-
-# A model that an operator can serve through FASHION_MODEL in place of the shipped one.
-CANDIDATE_MODEL = REPOSITORY / "models" / "candidates" / "fashion-bd.tflite"
+from tests.conftest import CANDIDATE_MODEL, DEMO_PHOTOS_DIR, encode, garment_photo
 
 
 @pytest.fixture(params=["shipped", "candidate"])
