@@ -258,13 +258,14 @@ def _command_combine(arguments: argparse.Namespace) -> int:
     from classifier.photo_training import combine_fashion
 
     _check_real_photo_folder(arguments.real_photos)
-    for member in arguments.members:
-        problem = _keras_file_problem(member, "member", "train it with train --arch fashion")
-        if problem:
-            print(f"fashion-assistant: error: {problem}", file=sys.stderr)
-            return 2
     options = _training_data_options(arguments, arguments.output)
-    return _print_card(lambda: combine_fashion(arguments.members, options))
+
+    def combine() -> dict:
+        for member in arguments.members:
+            _check_keras_file(member, "member", "train it with train --arch fashion")
+        return combine_fashion(arguments.members, options)
+
+    return _print_card(combine)
 
 
 def _command_export(arguments: argparse.Namespace) -> int:
@@ -272,26 +273,27 @@ def _command_export(arguments: argparse.Namespace) -> int:
 
     _check_real_photo_folder(arguments.real_photos)
     model = arguments.model
-    problem = _keras_file_problem(model, "model", "write it with combine or train --arch fashion")
-    if problem:
-        print(f"fashion-assistant: error: {problem}", file=sys.stderr)
-        return 2
     options = _training_data_options(arguments, arguments.output or model.with_suffix(""))
-    return _print_card(lambda: export_fashion(model, options))
+
+    def export() -> dict:
+        _check_keras_file(model, "model", "write it with combine or train --arch fashion")
+        return export_fashion(model, options)
+
+    return _print_card(export)
 
 
-def _keras_file_problem(path: Path, role: str, hint: str) -> str | None:
-    """Return why `path` is not a trained network's .keras file, or None when it is one.
+def _check_keras_file(path: Path, role: str, hint: str) -> None:
+    """Raise unless `path` is a trained network's .keras file with its .json card beside it.
 
-    Raises FileNotFoundError when the file or its .json card is missing, with `hint` on how to make it.
+    A missing file or card raises FileNotFoundError with `hint` on how to make it. A file that is
+    not a Keras archive, or is not named .keras, raises ValueError.
     """
     if path.suffix != ".keras":
-        return f"invalid {role} {path}: expected a .keras file"
+        raise ValueError(f"invalid {role} {path}: expected a .keras file")
     if not path.is_file() or not path.with_suffix(".json").is_file():
         raise FileNotFoundError(f"{path} or its .json card not found; {hint}")
     if not zipfile.is_zipfile(path):
-        return f"invalid {role} {path}: not a Keras archive"
-    return None
+        raise ValueError(f"invalid {role} {path}: not a Keras archive")
 
 
 def _training_data_options(arguments: argparse.Namespace, output: Path) -> PhotoTrainingOptions:

@@ -141,6 +141,6 @@ def test_missing_default_model_asks_for_fashion_model(monkeypatch, tmp_path):
         load_settings({})
 
 
-def test_model_folder_is_named_as_folder(tmp_path):
+def test_model_folder_named_in_error(tmp_path):
     with pytest.raises(ConfigError, match="FASHION_MODEL must be a .tflite file, but .* is a folder"):
         load_settings({"FASHION_MODEL": str(tmp_path)})
