@@ -215,6 +215,26 @@ def _squared_distances(pixels: np.ndarray, colours: np.ndarray) -> np.ndarray:
     return distances
 
 
+def _square_filter(mask: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
+    """Erode (`np.logical_and`) or dilate (`np.logical_or`) a boolean mask by a `size` x `size` square.
+
+    Pixels outside the image count as background, so the result equals SciPy's `binary_erosion`
+    and `binary_dilation` with `np.ones((size, size))` and `border_value=0`, for odd `size`. It is
+    several times faster on a working-size mask, because a square splits into one pass along the
+    rows and one along the columns.
+    """
+    height, width = mask.shape
+    radius = size // 2
+    padded = np.pad(mask, radius, constant_values=False)
+    rows = padded[:, :width].copy()
+    for shift in range(1, size):
+        combine(rows, padded[:, shift : shift + width], out=rows)
+    result = rows[:height].copy()
+    for shift in range(1, size):
+        combine(result, rows[shift : shift + height], out=result)
+    return result
+
+
 def _central_components(mask: np.ndarray) -> np.ndarray:
     """Keep the connected region nearest the centre that is large, plus regions of similar size.
 
@@ -258,8 +278,8 @@ def _garment_mask(rgba: np.ndarray) -> np.ndarray | None:
         hard = distance > threshold
         # An opening removes specks, a closing joins the garment's parts, then holes (a print the
         # colour of the floor) are filled.
-        hard = ndimage.binary_opening(hard, structure=np.ones((3, 3)))
-        hard = ndimage.binary_closing(hard, structure=np.ones((5, 5)), border_value=0)
+        hard = _square_filter(_square_filter(hard, 3, np.logical_and), 3, np.logical_or)
+        hard = _square_filter(_square_filter(hard, 5, np.logical_or), 5, np.logical_and)
         hard = ndimage.binary_fill_holes(hard)
         if hard.any():
             hard = _central_components(hard)

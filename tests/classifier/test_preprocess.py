@@ -168,3 +168,22 @@ def test_mask_finds_frame_filling_dress():
     expected = np.asarray(Image.fromarray(dress).resize((width, height), Image.Resampling.NEAREST))
     overlap = (mask & expected).sum() / (mask | expected).sum()
     assert overlap > 0.9
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_square_filter_matches_scipy(size):
+    # The garment mask's opening and closing use this filter in place of SciPy's, so photos must
+    # keep the exact masks, and so the exact model inputs, that the shipped model was trained on.
+    from scipy import ndimage
+
+    from classifier.preprocess import _square_filter
+
+    rng = np.random.default_rng(size)
+    square = np.ones((size, size))
+    for _ in range(200):
+        height, width = rng.integers(1, 40, size=2)
+        mask = rng.random((height, width)) < rng.random()
+        eroded = _square_filter(mask, size, np.logical_and)
+        dilated = _square_filter(mask, size, np.logical_or)
+        assert np.array_equal(eroded, ndimage.binary_erosion(mask, square, border_value=0))
+        assert np.array_equal(dilated, ndimage.binary_dilation(mask, square, border_value=0))
