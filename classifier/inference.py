@@ -68,7 +68,10 @@ class GarmentClassifier:
             self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
         except ValueError as error:
             # LiteRT raises ValueError for a missing file and for one that is not a model.
-            raise InvalidModelError(f"{model_path}: not a LiteRT model file ({error})") from error
+            raise InvalidModelError(
+                f"{model_path}: not a LiteRT model file ({error}); "
+                "give the .tflite file that train, combine or export wrote"
+            ) from error
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]

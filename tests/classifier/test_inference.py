@@ -83,6 +83,7 @@ def test_classify_rejects_non_model_file(tmp_path, capsys):
     error = capsys.readouterr().err
     assert status == 1
     assert "notes.tflite: not a LiteRT model file" in error
+    assert "give the .tflite file" in error
     assert "Traceback" not in error
     assert len(error.splitlines()) == 1
 
