@@ -276,10 +276,12 @@ def _garment_mask(rgba: np.ndarray) -> np.ndarray | None:
         distance = np.sqrt(_squared_distances(rgb, colours).min(axis=-1))
         threshold = max(MIN_BACKGROUND_DISTANCE, _otsu_threshold(distance))
         hard = distance > threshold
-        # An opening removes specks, a closing joins the garment's parts, then holes (a print the
-        # colour of the floor) are filled.
-        hard = _square_filter(_square_filter(hard, 3, np.logical_and), 3, np.logical_or)
-        hard = _square_filter(_square_filter(hard, 5, np.logical_or), 5, np.logical_and)
+        # An opening (erode, then dilate by 3x3) removes specks. A closing (dilate, then erode by
+        # 5x5) joins the garment's parts. Then holes, such as a print the colour of the floor, are filled.
+        hard = _square_filter(hard, 3, np.logical_and)
+        hard = _square_filter(hard, 3, np.logical_or)
+        hard = _square_filter(hard, 5, np.logical_or)
+        hard = _square_filter(hard, 5, np.logical_and)
         hard = ndimage.binary_fill_holes(hard)
         if hard.any():
             hard = _central_components(hard)
