@@ -5,8 +5,9 @@ Prints a table and, on its last line, the same figures as JSON:
    in Keras: `model(x)`, a `tf.function` and `model.predict`, with their ratios to LiteRT.
    TensorFlow runs in a child process with its default thread pools, as a bot would use it;
    LiteRT runs on one thread.
-2. preprocessing time per photo: a 1280 px Telegram photo and a 12-megapixel camera file, and
-   the camera file's JPEG decoding alone.
+2. preprocessing time per photo: a 1280 px Telegram photo, and a 12-megapixel JPEG twice: as a
+   camera writes it, with a 160x120 preview in its EXIF data, and without a preview, which also
+   gets its JPEG decoding time alone.
 3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
    127.0.0.1, which runs in this process with the simulated customers:
    - the time from the bot's start to its first reply (one photo is waiting when it starts);
@@ -46,7 +47,10 @@ from classifier.preprocess import WORKING_SIZE, preprocess_photo
 from emulator import BotApiEmulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from serving import make_photo, summary, time_calls  # noqa: E402
+
+from tests.camera_files import camera_jpeg  # noqa: E402
 
 TOKEN = "123456:BENCH-token-for-the-emulator"
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -96,10 +100,13 @@ def decode_jpeg(data: bytes) -> None:
 def preprocessing_times(repeat: int) -> dict:
     telegram_photo = make_photo(1280, 960)
     camera_file = make_photo(4000, 3000)
+    with_preview = camera_jpeg(Image.open(io.BytesIO(camera_file)))
     return {
         "1280px_jpeg": summary(time_calls(lambda: preprocess_photo(telegram_photo), repeat)),
+        "12mp_jpeg_with_preview": summary(time_calls(lambda: preprocess_photo(with_preview), repeat)),
         "12mp_jpeg": summary(time_calls(lambda: preprocess_photo(camera_file), max(5, repeat // 4))),
         "12mp_jpeg_decode_only": summary(time_calls(lambda: decode_jpeg(camera_file), max(5, repeat // 4))),
+        "12mp_jpeg_with_preview_bytes": len(with_preview),
         "12mp_jpeg_bytes": len(camera_file),
     }
 
@@ -306,9 +313,11 @@ def print_table(results: dict) -> None:
 
     print(f"{'preprocessing per photo':<44} {'median ms':>10} {'p95 ms':>10}")
     megabytes = results["preprocessing"]["12mp_jpeg_bytes"] / 1e6
+    preview_megabytes = results["preprocessing"]["12mp_jpeg_with_preview_bytes"] / 1e6
     for name, label in [
         ("1280px_jpeg", "1280 px Telegram photo"),
-        ("12mp_jpeg", f"12-megapixel JPEG ({megabytes:.1f} MB)"),
+        ("12mp_jpeg_with_preview", f"12-megapixel camera JPEG ({preview_megabytes:.1f} MB)"),
+        ("12mp_jpeg", f"12-megapixel JPEG, no preview ({megabytes:.1f} MB)"),
         ("12mp_jpeg_decode_only", "  of which JPEG decoding"),
     ]:
         figure = results["preprocessing"][name]

@@ -8,6 +8,8 @@ need one more step first, which product photos did not: finding the garment.
 Steps:
 1. Decode: any Pillow mode (alpha, palette, CMYK, 16-bit, grayscale), first frame of an
    animation, EXIF orientation applied, large JPEGs decoded at a reduced scale (draft mode).
+   A camera file over 4 megapixels is read from the preview JPEG that the camera stored in its
+   EXIF data, when that preview shows the same picture.
 2. Find the garment: the alpha channel where the image has transparency, otherwise the pixels
    that differ from a background colour estimated on the image borders.
 3. Draw it as Fashion-MNIST does: ink = 255 - luminance inside the garment, black elsewhere;
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFilter, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from classifier.errors import ImageRejected, RejectReason
@@ -57,6 +60,26 @@ else:
 MAX_JPEG_PIXELS = 120_000_000
 MAX_OTHER_PIXELS = 40_000_000
 MIN_SIDE = 16
+
+# A JPEG with more pixels than this is read from its EXIF preview when it has a usable one.
+# Decoding a 12-megapixel file of 1.9 MB took 16 to 20 ms on one core of the 2-core machines
+# measured (benchmarks/performance.py), even at 1/8 scale, because every entropy-coded coefficient
+# is read. Below this size decoding is cheaper, and the photo's own pixels are safer than a
+# preview that an editor may have left unchanged.
+PREVIEW_FROM_PIXELS = 4_000_000
+# The preview must have the photo's aspect ratio within this relative difference. This rejects
+# previews padded with bars, or left over from before a crop.
+PREVIEW_ASPECT_TOLERANCE = 0.02
+# Image.transpose operation for each EXIF orientation from 2 to 8. Orientation 1, upright, needs none.
+ORIENTATION_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 # Long side, in pixels, of the copy used to find the garment.
 WORKING_SIZE = 128
@@ -122,11 +145,14 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
 
     try:
         if image.format == "JPEG":
+            preview = _camera_preview(image)
+            if preview is not None:
+                return _to_rgba(preview)
             # Decode at the smallest DCT scale that still covers the working size.
-            # NOTE: a 12-megapixel JPEG still takes about 19 ms to decode (measured on one core of
-            # the 2-core development machine). Draft mode shrinks the inverse DCT, but libjpeg
-            # must still read every entropy-coded coefficient. Only a faster core or a decoder
-            # that splits the file across cores would bring it down.
+            # NOTE: a 12-megapixel JPEG without a usable preview still takes 16 to 20 ms to
+            # decode on one core of the 2-core development machines. Draft mode shrinks the
+            # inverse DCT, but libjpeg must still read every entropy-coded coefficient. Only a
+            # faster core or a decoder that splits the file across cores would bring it down.
             image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
         image.seek(0)
         image = ImageOps.exif_transpose(image)
@@ -135,6 +161,76 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
         # Pillow reports truncated or damaged data as OSError, and some broken headers as
         # ValueError or SyntaxError.
         raise ImageRejected(RejectReason.CORRUPT, str(error)) from error
+
+
+def _camera_preview(image: Image.Image) -> Image.Image | None:
+    """Decode the upright EXIF preview of a large JPEG, or return None when it has no usable one.
+
+    Cameras store a small JPEG of the same picture in EXIF (IFD1, often 160x120 pixels), and
+    decoding it takes a small fraction of the time the photo takes. The preview is used only
+    when the photo is over `PREVIEW_FROM_PIXELS`, when the preview has the photo's aspect ratio and
+    a long side of at least `WORKING_SIZE`, and when it decodes cleanly.
+    """
+    width, height = image.size
+    if width * height <= PREVIEW_FROM_PIXELS:
+        return None
+    data = _exif_thumbnail(image)
+    if data is None:
+        return None
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            preview = Image.open(io.BytesIO(data), formats=["JPEG"])
+        if not _shows_same_picture(preview.size, image.size):
+            return None
+        preview.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
+        preview.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        # UnidentifiedImageError is an OSError. The photo itself is decoded instead.
+        logger.debug("EXIF preview not used: %s", error)
+        return None
+
+    # A preview is stored the way the photo is, so the photo's orientation applies to it.
+    transpose = ORIENTATION_TRANSPOSES.get(image.getexif().get(ExifTags.Base.Orientation))
+    return preview if transpose is None else preview.transpose(transpose)
+
+
+def _exif_thumbnail(image: Image.Image) -> bytes | None:
+    """Return the JPEG bytes that the photo's EXIF IFD1 points to, or None when there are none."""
+    try:
+        thumbnail_tags = image.getexif().get_ifd(ExifTags.IFD.IFD1)
+    except (OSError, ValueError, SyntaxError, struct.error) as error:
+        # The photo is decoded instead, as when it has no preview.
+        logger.debug("EXIF IFD1 not readable: %s", error)
+        return None
+    offset = thumbnail_tags.get(ExifTags.Base.JpegIFOffset)
+    length = thumbnail_tags.get(ExifTags.Base.JpegIFByteCount)
+    if not isinstance(offset, int) or not isinstance(length, int) or offset <= 0 or length <= 0:
+        return None
+
+    # The offset counts from the TIFF header, which follows "Exif\0\0" in the APP1 segment.
+    segment = image.info.get("exif", b"")
+    start = offset + (6 if segment.startswith(b"Exif\x00\x00") else 0)
+    data = segment[start : start + length]
+    return data if len(data) == length else None
+
+
+def _shows_same_picture(preview_size: tuple[int, int], photo_size: tuple[int, int]) -> bool:
+    """Return whether a preview of this size can replace the photo.
+
+    The preview must be at most a quarter of the photo's pixels, reach the working size on its long
+    side, and have the photo's aspect ratio.
+    """
+    preview_width, preview_height = preview_size
+    photo_width, photo_height = photo_size
+    if max(preview_size) < WORKING_SIZE or min(preview_size) < MIN_SIDE:
+        return False
+    if preview_width * preview_height * 4 > photo_width * photo_height:
+        return False
+    preview_ratio = preview_width / preview_height
+    photo_ratio = photo_width / photo_height
+    return abs(preview_ratio - photo_ratio) <= PREVIEW_ASPECT_TOLERANCE * photo_ratio
 
 
 def _to_rgba(image: Image.Image) -> Image.Image:

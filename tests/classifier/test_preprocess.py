@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from classifier.preprocess import ImageRejected, RejectReason, prepare_photo, preprocess_photo
+from tests.camera_files import camera_jpeg, exif_with_preview
 from tests.conftest import encode, garment_photo
 
 
@@ -80,6 +81,85 @@ def test_large_jpeg_is_decoded_at_reduced_size():
     image.draft("RGB", (256, 256))
     assert image.size[0] <= 1000  # the decoder can scale this file down
     assert preprocess_photo(data).shape == (28, 28, 1)
+
+
+# A 4.3-megapixel camera file, over the size from which the EXIF preview is used.
+CAMERA_SIZE = (2400, 1800)
+
+
+def _plain_wall(size: tuple[int, int] = CAMERA_SIZE) -> Image.Image:
+    return Image.new("RGB", size, (235, 235, 230))
+
+
+def test_camera_preview_stands_for_large_photo():
+    # The photo shows a bare wall and only its preview shows the garment, so a garment is found
+    # only if the preview was read in place of the photo.
+    data = camera_jpeg(_plain_wall(), preview=garment_photo(size=(160, 120)))
+    assert prepare_photo(data).garment_found
+
+
+def test_camera_preview_gives_photo_input():
+    photo = garment_photo(size=CAMERA_SIZE)
+    from_preview = preprocess_photo(camera_jpeg(photo))
+    from_photo = preprocess_photo(encode(photo, "JPEG", quality=90))
+    assert np.abs(from_preview - from_photo).mean() < 0.03
+
+
+def test_camera_preview_follows_photo_orientation():
+    # Stored on its side with EXIF orientation 6, like a phone held upright. The preview is stored
+    # the same way, and only the preview shows the garment.
+    upright = garment_photo(size=(1800, 2400))
+    stored_preview = upright.transpose(Image.Transpose.ROTATE_90).resize((160, 120))
+    data = camera_jpeg(_plain_wall(), preview=stored_preview, orientation=6)
+    from_preview = preprocess_photo(data)
+    from_upright = preprocess_photo(encode(upright, "JPEG", quality=90))
+    assert np.abs(from_preview - from_upright).mean() < 0.05
+
+
+def _broken_preview_file() -> bytes:
+    # A valid preview cut in half.
+    preview = encode(garment_photo(size=(160, 120)), "JPEG", quality=80)
+    return encode(_plain_wall(), "JPEG", exif=exif_with_preview(preview[: len(preview) // 2]))
+
+
+def _png_preview_file() -> bytes:
+    preview = encode(garment_photo(size=(160, 120)), "PNG")
+    return encode(_plain_wall(), "JPEG", exif=exif_with_preview(preview))
+
+
+def _preview_past_segment_file() -> bytes:
+    # IFD1 gives the preview's length as longer than the EXIF segment.
+    exif = bytearray(exif_with_preview(encode(garment_photo(size=(160, 120)), "JPEG")))
+    length_at = exif.index(bytes.fromhex("0202")) + 8
+    exif[length_at : length_at + 4] = (len(exif) * 2).to_bytes(4, "big")
+    return encode(_plain_wall(), "JPEG", exif=bytes(exif))
+
+
+@pytest.mark.parametrize(
+    "make_file",
+    [
+        pytest.param(
+            lambda: camera_jpeg(_plain_wall((1600, 1200)), preview=garment_photo(size=(160, 120))),
+            id="photo-under-4-megapixels",
+        ),
+        pytest.param(
+            lambda: camera_jpeg(_plain_wall(), preview=garment_photo(size=(160, 90))),
+            id="other-aspect-ratio",
+        ),
+        pytest.param(
+            lambda: camera_jpeg(_plain_wall(), preview=garment_photo(size=(96, 72))),
+            id="preview-under-working-size",
+        ),
+        pytest.param(_broken_preview_file, id="truncated-preview"),
+        pytest.param(_png_preview_file, id="png-preview"),
+        pytest.param(_preview_past_segment_file, id="length-past-segment"),
+    ],
+)
+def test_unusable_camera_preview_is_ignored(make_file):
+    # The photo itself is decoded: a bare wall, where no garment stands out.
+    prepared = prepare_photo(make_file())
+    assert not prepared.garment_found
+    assert prepared.model_input.shape == (28, 28, 1)
 
 
 def test_transparent_pixels_hide_any_colour():
