@@ -59,6 +59,9 @@ else:
 # or less when it is large (draft mode), so it may declare more pixels than other formats.
 MAX_JPEG_PIXELS = 120_000_000
 MAX_OTHER_PIXELS = 40_000_000
+# Pillow names a JPEG file "MPO" when its MPF data (APP2) lists more than one image, as some
+# cameras write with a second, smaller copy or a stereo pair. Its first image is a plain JPEG.
+JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 MIN_SIDE = 16
 
 # A JPEG with more pixels than this is read from its EXIF preview when it has a usable one.
@@ -135,7 +138,7 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
         raise ImageRejected(RejectReason.TOO_MANY_PIXELS, str(error)) from error
 
     width, height = image.size
-    limit = MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_OTHER_PIXELS
+    limit = MAX_JPEG_PIXELS if image.format in JPEG_FORMATS else MAX_OTHER_PIXELS
     if width * height > limit:
         raise ImageRejected(
             RejectReason.TOO_MANY_PIXELS, f"{width}x{height} pixels is over the limit of {limit}"
@@ -144,7 +147,7 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
         raise ImageRejected(RejectReason.TOO_SMALL, f"{width}x{height} is under {MIN_SIDE} pixels")
 
     try:
-        if image.format == "JPEG":
+        if image.format in JPEG_FORMATS:
             preview = _camera_preview(image)
             if preview is not None:
                 return _to_rgba(preview)

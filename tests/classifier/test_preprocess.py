@@ -116,6 +116,20 @@ def test_camera_preview_follows_photo_orientation():
     assert np.abs(from_preview - from_upright).mean() < 0.05
 
 
+def test_mpo_camera_file_uses_its_preview():
+    # Pillow opens a JPEG whose MPF data lists a second image as "MPO". The first image is still
+    # a JPEG, so its EXIF preview stands for it as it would in a plain JPEG.
+    buffer = io.BytesIO()
+    preview = encode(garment_photo(size=(160, 120)), "JPEG", quality=80)
+    second_image = _plain_wall((800, 600))
+    _plain_wall().save(
+        buffer, "MPO", save_all=True, append_images=[second_image], exif=exif_with_preview(preview)
+    )
+    data = buffer.getvalue()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    assert prepare_photo(data).garment_found
+
+
 def _broken_preview_file() -> bytes:
     # A valid preview cut in half.
     preview = encode(garment_photo(size=(160, 120)), "JPEG", quality=80)
