@@ -10,7 +10,7 @@ from telegram.ext import filters
 
 __all__ = ["ADDRESSED_TO_BOT", "IMAGE_DOCUMENT", "IN_ALBUM"]
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".mpo", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
 
 
 class _ImageDocument(filters.MessageFilter):

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from pillow_heif import register_heif_opener
 
+from tests.camera_files import camera_jpeg
 from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
 
 # The tests write HEIC files; the bot's worker registers the same opener to read them.
@@ -47,6 +48,18 @@ def _animated(image_format: str) -> bytes:
     return buffer.getvalue()
 
 
+def _dress_camera_file(image_format: str) -> bytes:
+    """Return the dress at 4.4 megapixels with a 160x160 EXIF preview, as a camera saves it."""
+    dress = Image.open(io.BytesIO(DRESS)).convert("RGB").resize((2100, 2100))
+    if image_format == "JPEG":
+        return camera_jpeg(dress)
+    # An MPO file: the same JPEG plus a second, smaller image listed in its MPF data.
+    exif = Image.open(io.BytesIO(camera_jpeg(dress))).info["exif"]
+    buffer = io.BytesIO()
+    dress.save(buffer, "MPO", save_all=True, append_images=[dress.resize((640, 640))], exif=exif)
+    return buffer.getvalue()
+
+
 def _transparent_png(hidden: tuple[int, int, int]) -> bytes:
     pixels = np.asarray(garment_photo().convert("RGBA")).copy()
     background = (pixels[..., :3] == (235, 235, 230)).all(axis=2)
@@ -64,8 +77,20 @@ def _transparent_png(hidden: tuple[int, int, int]) -> bytes:
         (DRESS, "DRESS.JPG", "IMAGE/JPEG"),
         (_animated("GIF"), "dress.gif", "image/gif"),
         (_animated("WEBP"), "dress.webp", "image/webp"),
+        (_dress_camera_file("JPEG"), "DSC_0001.JPG", "image/jpeg"),
+        (_dress_camera_file("MPO"), "DSCF0001.MPO", "application/octet-stream"),
     ],
-    ids=["png", "webp", "heic", "heic-octet-stream", "upper-case-mime", "animated-gif", "animated-webp"],
+    ids=[
+        "png",
+        "webp",
+        "heic",
+        "heic-octet-stream",
+        "upper-case-mime",
+        "animated-gif",
+        "animated-webp",
+        "camera-jpeg-with-preview",
+        "mpo-octet-stream",
+    ],
 )
 async def test_image_files_are_classified(bot, emulator, settings, data, file_name, mime_type):
     alice = emulator.user(id=3001, first_name="Alice", language_code="en")
