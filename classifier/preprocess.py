@@ -9,7 +9,7 @@ Steps:
 1. Decode: any Pillow mode (alpha, palette, CMYK, 16-bit, grayscale), first frame of an
    animation, EXIF orientation applied, large JPEGs decoded at a reduced scale (draft mode).
    A camera file over 4 megapixels is read from the preview JPEG that the camera stored in its
-   EXIF data, when that preview shows the same picture.
+   EXIF data, when that preview has the photo's aspect ratio.
 2. Find the garment: the alpha channel where the image has transparency, otherwise the pixels
    that differ from a background colour estimated on the image borders.
 3. Draw it as Fashion-MNIST does: ink = 255 - luminance inside the garment, black elsewhere;
@@ -172,7 +172,12 @@ def _camera_preview(image: Image.Image) -> Image.Image | None:
     Cameras store a small JPEG of the same picture in EXIF (IFD1, often 160x120 pixels), and
     decoding it takes a small fraction of the time the photo takes. The preview is used only
     when the photo is over `PREVIEW_FROM_PIXELS`, when the preview has the photo's aspect ratio and
-    a long side of at least `WORKING_SIZE`, and when it decodes cleanly.
+    a long side of at least `WORKING_SIZE`, and when it decodes cleanly. The photo's own data is
+    then never read, so a file cut off after its preview is still classified.
+
+    NOTE: a preview that an editor left unchanged after changing the picture but not its shape is
+    used all the same. Only size and aspect ratio are checked, because comparing the preview with
+    the photo would need the full decoding that the preview saves.
     """
     width, height = image.size
     if width * height <= PREVIEW_FROM_PIXELS:
@@ -194,6 +199,7 @@ def _camera_preview(image: Image.Image) -> Image.Image | None:
         logger.debug("EXIF preview not used: %s", error)
         return None
 
+    logger.debug("JPEG of %dx%d read from its %dx%d EXIF preview", width, height, *preview.size)
     # A preview is stored the way the photo is, so the photo's orientation applies to it.
     transpose = ORIENTATION_TRANSPOSES.get(image.getexif().get(ExifTags.Base.Orientation))
     return preview if transpose is None else preview.transpose(transpose)
