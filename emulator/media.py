@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 __all__ = [
     "PHOTO_LONG_SIDES",
@@ -63,12 +63,13 @@ def build_photo_sizes(data: bytes) -> tuple[PhotoSizeImage, ...]:
 
     The tuple runs from smallest to largest. Its last entry has the original size,
     or a long side of 1280 for a larger image. Raises ValueError when the bytes
-    are not an image Pillow can decode.
+    are not an image Pillow can decode. The EXIF orientation is applied first,
+    because Telegram's photos arrive upright and without EXIF data.
     """
     try:
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()
-            image = opened.convert("RGB")
+            image = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"photo bytes are not a decodable image: {error}") from error
 

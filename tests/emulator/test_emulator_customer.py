@@ -116,6 +116,20 @@ def test_send_photo_never_upscales(emulator: BotApiEmulator, png_factory: Callab
     assert [(s["width"], s["height"]) for s in medium] == [(45, 90), (160, 320), (300, 600)]
 
 
+def test_send_photo_applies_exif_orientation(emulator: BotApiEmulator) -> None:
+    # A phone held upright stores a 1200x800 picture with EXIF orientation 6 (rotate 90 degrees
+    # clockwise to view). Telegram delivers such a photo upright, 800 wide and 1200 high.
+    alice = emulator.user(id=1001, first_name="Alice")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (200, 30, 30)).save(buffer, "JPEG", exif=exif)
+
+    photo = _message_of(emulator, emulator.send_photo(alice, buffer.getvalue()))["photo"]
+
+    assert (photo[-1]["width"], photo[-1]["height"]) == (800, 1200)
+
+
 def test_send_photo_sizes_are_jpeg(emulator: BotApiEmulator, api, http_client, png_bytes: bytes) -> None:
     alice = emulator.user(id=1001, first_name="Alice")
     photo = _message_of(emulator, emulator.send_photo(alice, png_bytes))["photo"]
