@@ -297,8 +297,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": "Annullato: non ho cancellato nulla.",
     },
     "flood_limit": {
-        "en": "That is a lot of photos at once! I will look at more in a minute.",
-        "it": "Quante foto tutte insieme! Tra un minuto ne guardo altre.",
+        "en": "That is a lot of photos at once! I skip new photos for up to a minute. "
+        "Please send them again after that.",
+        "it": "Quante foto tutte insieme! Per un minuto al massimo salto le foto nuove. Rimandale dopo.",
     },
     "animation_not_supported": {
         "en": "I cannot look at animations or videos. Please send a still photo.",

@@ -274,6 +274,8 @@ async def test_flood_is_limited_per_user(bot, emulator, settings):
     assert len(replies) >= 21
     assert sum(text.startswith("I see:") for text in texts) == 20
     assert sum("a lot of photos" in text for text in texts) == 1
+    # The photos over the limit are dropped, so the warning must ask for them again.
+    assert any("Please send them again" in text for text in texts)
     assert len(_rows(settings.database_path, jonas.id)) == 20
 
 
