@@ -190,7 +190,7 @@ def _camera_preview(image: Image.Image) -> Image.Image | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             preview = Image.open(io.BytesIO(data), formats=["JPEG"])
-        if not _shows_same_picture(preview.size, image.size):
+        if not _preview_fits_photo(preview.size, image.size):
             return None
         preview.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
         preview.load()
@@ -225,7 +225,7 @@ def _exif_thumbnail(image: Image.Image) -> bytes | None:
     return data if len(data) == length else None
 
 
-def _shows_same_picture(preview_size: tuple[int, int], photo_size: tuple[int, int]) -> bool:
+def _preview_fits_photo(preview_size: tuple[int, int], photo_size: tuple[int, int]) -> bool:
     """Return whether a preview of this size can replace the photo.
 
     The preview must be at most a quarter of the photo's pixels, reach the working size on its long
