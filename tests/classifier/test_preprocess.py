@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 import numpy as np
 import pytest
@@ -128,6 +129,28 @@ def test_mpo_camera_file_uses_its_preview():
     data = buffer.getvalue()
     assert Image.open(io.BytesIO(data)).format == "MPO"
     assert prepare_photo(data).garment_found
+
+
+def test_heif_thumbnail_stands_for_photo(caplog):
+    caplog.set_level(logging.DEBUG, logger="classifier.preprocess")
+    photo = garment_photo(size=(800, 600))
+
+    from_thumbnail = preprocess_photo(encode(photo, "HEIF", quality=80, thumbnails=[160]))
+    assert "HEIF of 800x600 read from its 160x120 thumbnail" in caplog.text
+    caplog.clear()
+    from_photo = preprocess_photo(encode(photo, "HEIF", quality=80))
+    assert "thumbnail" not in caplog.text
+
+    assert np.abs(from_thumbnail - from_photo).mean() < 0.03
+
+
+def test_heif_thumbnail_under_working_size_is_ignored(caplog):
+    caplog.set_level(logging.DEBUG, logger="classifier.preprocess")
+    photo = garment_photo(size=(800, 600))
+
+    preprocess_photo(encode(photo, "HEIF", quality=80, thumbnails=[96]))
+
+    assert "thumbnail" not in caplog.text
 
 
 def _broken_preview_file() -> bytes:
