@@ -7,7 +7,8 @@ Prints a table and, on its last line, the same figures as JSON:
    LiteRT runs on one thread.
 2. preprocessing time per photo: a 1280 px Telegram photo, and a 12-megapixel JPEG twice: as a
    camera writes it, with a 160x120 preview in its EXIF data, and without a preview, which also
-   gets its JPEG decoding time alone.
+   gets its JPEG decoding time alone. It also times the same photo as a HEIC, with a 320 px
+   thumbnail and without one.
 3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
    127.0.0.1, which runs in this process with the simulated customers:
    - the time from the bot's start to its first reply (one photo is waiting when it starts);
@@ -97,15 +98,29 @@ def decode_jpeg(data: bytes) -> None:
     image.load()
 
 
+def encode_heic(jpeg: bytes, thumbnails: list[int]) -> bytes:
+    """Save a JPEG's picture again as a HEIC, at quality 80, with thumbnails of these long sides."""
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).save(buffer, "HEIF", quality=80, thumbnails=thumbnails)
+    return buffer.getvalue()
+
+
 def preprocessing_times(repeat: int) -> dict:
     telegram_photo = make_photo(1280, 960)
     camera_file = make_photo(4000, 3000)
     with_preview = camera_jpeg(Image.open(io.BytesIO(camera_file)))
+    heic_with_thumbnail = encode_heic(camera_file, thumbnails=[320])
+    heic = encode_heic(camera_file, thumbnails=[])
     return {
         "1280px_jpeg": summary(time_calls(lambda: preprocess_photo(telegram_photo), repeat)),
         "12mp_jpeg_with_preview": summary(time_calls(lambda: preprocess_photo(with_preview), repeat)),
         "12mp_jpeg": summary(time_calls(lambda: preprocess_photo(camera_file), max(5, repeat // 4))),
         "12mp_jpeg_decode_only": summary(time_calls(lambda: decode_jpeg(camera_file), max(5, repeat // 4))),
+        "12mp_heic_with_thumbnail": summary(
+            time_calls(lambda: preprocess_photo(heic_with_thumbnail), repeat)
+        ),
+        # Nearly half a second a call, so a few calls are enough.
+        "12mp_heic": summary(time_calls(lambda: preprocess_photo(heic), 5)),
         "12mp_jpeg_with_preview_bytes": len(with_preview),
         "12mp_jpeg_bytes": len(camera_file),
     }
@@ -319,6 +334,8 @@ def print_table(results: dict) -> None:
         ("12mp_jpeg_with_preview", f"12-megapixel camera JPEG ({preview_megabytes:.1f} MB)"),
         ("12mp_jpeg", f"12-megapixel JPEG, no preview ({megabytes:.1f} MB)"),
         ("12mp_jpeg_decode_only", "  of which JPEG decoding"),
+        ("12mp_heic_with_thumbnail", "12-megapixel HEIC, 320 px thumbnail"),
+        ("12mp_heic", "12-megapixel HEIC, no thumbnail"),
     ]:
         figure = results["preprocessing"][name]
         print(f"  {label:<42} {figure['median_ms']:>10.3f} {figure['p95_ms']:>10.3f}")
