@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -27,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot import handlers
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.digest import SENDER_KEY, DigestSender, handle_digest, handle_stats, schedule_digests
 from bot.filters import ADDRESSED_TO_BOT, IMAGE_DOCUMENT, IN_ALBUM
 from bot.services import BotServices
@@ -136,7 +137,13 @@ async def _delete_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
-        database = await Database.open(settings.database_path)
+        try:
+            database = await Database.open(settings.database_path)
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigError(
+                f"FASHION_DATABASE {settings.database_path} cannot be opened ({error}). "
+                "Set it to a file in a folder that the bot can create and write."
+            ) from error
         services = BotServices(database, settings.model_path, settings.analysis_processes)
         try:
             await services.start()

@@ -164,9 +164,14 @@ def _analysis_processes(environ: Mapping[str, str]) -> int:
 def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
     """Read the FASHION_WEBHOOK_* variables; return None when FASHION_WEBHOOK_URL is not set.
 
-    Without a URL the other three variables are ignored, so the Docker image can set
-    FASHION_WEBHOOK_LISTEN for everyone and still poll.
+    Without a URL the other three variables are not used, so the Docker image can set
+    FASHION_WEBHOOK_LISTEN for everyone and still poll. A value that is set is checked all the
+    same, so a mistake shows at the first start rather than when the webhook is turned on.
     """
+    listen = _webhook_listen(environ)
+    port = _webhook_port(environ)
+    secret = _webhook_secret(environ)
+
     url = environ.get("FASHION_WEBHOOK_URL", "").strip()
     if not url:
         return None
@@ -183,13 +188,18 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
         raise ConfigError(
             f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {url!r}"
         )
-
-    secret = environ.get("FASHION_WEBHOOK_SECRET", "").strip()
-    if not secret:
+    if secret is None:
         raise ConfigError(
             "FASHION_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1 to 256 characters "
             "from A-Z, a-z, 0-9, _ and -, such as the output of `openssl rand -hex 32`"
         )
+    return WebhookSettings(url=url, secret=secret, listen=listen, port=port)
+
+
+def _webhook_secret(environ: Mapping[str, str]) -> str | None:
+    secret = environ.get("FASHION_WEBHOOK_SECRET", "").strip()
+    if not secret:
+        return None
     # The value is a secret, so the messages below do not repeat it.
     if len(secret) > 256:
         raise ConfigError(
@@ -197,7 +207,10 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
         )
     if not _WEBHOOK_SECRET_PATTERN.match(secret):
         raise ConfigError("FASHION_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and -")
+    return secret
 
+
+def _webhook_listen(environ: Mapping[str, str]) -> str:
     listen = environ.get("FASHION_WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN
     try:
         ipaddress.ip_address(listen)
@@ -205,17 +218,20 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
         raise ConfigError(
             f"FASHION_WEBHOOK_LISTEN must be an IP address such as 127.0.0.1 or 0.0.0.0, got {listen!r}"
         ) from None
+    return listen
 
+
+def _webhook_port(environ: Mapping[str, str]) -> int:
     port_text = environ.get("FASHION_WEBHOOK_PORT", "").strip()
-    port = DEFAULT_WEBHOOK_PORT
-    if port_text:
-        try:
-            port = int(port_text)
-        except ValueError:
-            port = 0
-        if not 1 <= port <= 65535:
-            raise ConfigError(f"FASHION_WEBHOOK_PORT must be a TCP port from 1 to 65535, got {port_text!r}")
-    return WebhookSettings(url=url, secret=secret, listen=listen, port=port)
+    if not port_text:
+        return DEFAULT_WEBHOOK_PORT
+    try:
+        port = int(port_text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"FASHION_WEBHOOK_PORT must be a TCP port from 1 to 65535, got {port_text!r}")
+    return port
 
 
 def _is_loopback(host: str) -> bool:
@@ -309,7 +325,9 @@ def load_logging_settings(environ: Mapping[str, str] | None = None) -> LoggingSe
         raise ConfigError(f"FASHION_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     json_text = environ.get("FASHION_LOG_JSON", "").strip().lower()
     if json_text not in {"", "0", "1", "false", "true", "no", "yes"}:
-        raise ConfigError(f"FASHION_LOG_JSON must be 1 (JSON lines) or 0 (plain text), got {json_text!r}")
+        raise ConfigError(
+            f"FASHION_LOG_JSON must be 1, true or yes (JSON lines) or 0, false or no (plain text), got {json_text!r}"
+        )
     return LoggingSettings(level=level, json_lines=json_text in {"1", "true", "yes"})
 
 

@@ -87,6 +87,27 @@ async def test_dead_worker_is_replaced(worker_bot, emulator, settings, caplog):
     assert worker not in _worker_pids()
 
 
+def test_unopenable_database_stops_start_naming_setting(emulator, tmp_path):
+    # The database's folder would have to be created inside a regular file.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    database = blocker / "fashion.db"
+    environment = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+        "TELEGRAM_FILE_BASE_URL": emulator.file_base_url,
+        "FASHION_DATABASE": str(database),
+    }
+    result = subprocess.run(
+        [*fashion_assistant_command(), "run"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert f"fashion-assistant: error: FASHION_DATABASE {database} cannot be opened" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert blocker.read_text() == "a file where a folder should be"
+
+
 def test_unreadable_model_stops_start_with_message(emulator, tmp_path):
     model = tmp_path / "broken.tflite"
     model.write_bytes(b"not a model" * 100)

@@ -87,6 +87,9 @@ def test_http_webhook_allowed_on_loopback_only():
             },
             "FASHION_WEBHOOK_LISTEN",
         ),
+        ({"FASHION_WEBHOOK_PORT": "x"}, "FASHION_WEBHOOK_PORT"),
+        ({"FASHION_WEBHOOK_LISTEN": "example.com"}, "FASHION_WEBHOOK_LISTEN"),
+        ({"FASHION_WEBHOOK_SECRET": "has spaces in it"}, "FASHION_WEBHOOK_SECRET may only"),
         ({"FASHION_SHUTDOWN_TIMEOUT": "0"}, "FASHION_SHUTDOWN_TIMEOUT"),
         ({"FASHION_SHUTDOWN_TIMEOUT": "soon"}, "FASHION_SHUTDOWN_TIMEOUT"),
     ],
@@ -99,6 +102,9 @@ def test_http_webhook_allowed_on_loopback_only():
         "port-out-of-range",
         "port-not-a-number",
         "listen-not-an-address",
+        "polling-port-not-a-number",
+        "polling-listen-not-an-address",
+        "polling-secret-bad-characters",
         "shutdown-zero",
         "shutdown-not-a-number",
     ],
@@ -131,6 +137,16 @@ def test_shutdown_timeout_accepts_fractions():
 def test_bad_logging_value_names_the_variable(environment, name):
     with pytest.raises(ConfigError, match=name):
         load_logging_settings(environment)
+
+
+@pytest.mark.parametrize(
+    ("value", "json_lines"), [("yes", True), ("true", True), ("no", False), ("0", False)]
+)
+def test_log_json_words_in_message_are_accepted(value, json_lines):
+    assert load_logging_settings({"FASHION_LOG_JSON": value}).json_lines is json_lines
+    with pytest.raises(ConfigError) as raised:
+        load_logging_settings({"FASHION_LOG_JSON": "maybe"})
+    assert value in str(raised.value)
 
 
 def test_missing_default_model_asks_for_fashion_model(monkeypatch, tmp_path):
