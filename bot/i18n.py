@@ -183,6 +183,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You have not sent me any garments yet. Send a photo and your style will start to show here.",
         "it": "Non mi hai ancora mandato nessun capo. Manda una foto e qui comincerà a vedersi il tuo stile.",
     },
+    "mystyle_only_uncertain": {
+        "en": (
+            "Your photos so far ({count}) did not get a sure answer, so your style cannot show yet. "
+            "Photos of one garment on a plain background, in good light, work best."
+        ),
+        "it": (
+            "Le tue foto finora ({count}) non hanno avuto una risposta sicura, quindi il tuo stile non "
+            "si vede ancora. Funzionano meglio foto di un solo capo su uno sfondo semplice, con buona luce."
+        ),
+    },
+    "mystyle_uncertain": {
+        "en": "Photos without a sure answer, not counted above: {count}",
+        "it": "Foto senza una risposta sicura, non contate sopra: {count}",
+    },
     "mystyle": {
         "en": (
             "<b>Your style</b>\n"

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.i18n import LANGUAGES, class_label, colour_name, translate
+from bot.i18n import LANGUAGES, Html, class_label, colour_name, translate
 from bot.replies import CAPTION_LIMIT, language_of, reply_long_text, services_of
 from insights.charts import bar_chart, comparison_chart
 from storage import utc_now
@@ -88,7 +88,10 @@ async def handle_mystyle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     services = services_of(context)
     summary = await services.database.style_summary(update.effective_user.id, utc_now(), days=STYLE_DAYS)
     if summary.total == 0:
-        await update.effective_message.reply_text(translate("mystyle_empty", language))
+        empty_key = "mystyle_only_uncertain" if summary.uncertain_total else "mystyle_empty"
+        await update.effective_message.reply_text(
+            translate(empty_key, language, count=summary.uncertain_total)
+        )
         return
 
     text = translate(
@@ -102,6 +105,8 @@ async def handle_mystyle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         colours=", ".join(colour_name(c, language) for c, _ in summary.colours_recent[:3])
         or translate("no_colours", language),
     )
+    if summary.uncertain_total:
+        text = Html(text + "\n" + translate("mystyle_uncertain", language, count=summary.uncertain_total))
     bars = [(class_label(label, language), count) for label, count in summary.by_label_recent]
     chart = await _draw(
         bar_chart,

@@ -65,6 +65,25 @@ async def test_mystyle_empty_state(bot, emulator):
     assert "Non mi hai ancora mandato nessun capo" in reply.text
 
 
+def _plain_grey_photo() -> bytes:
+    # A plain grey square shows no garment, so the model is sure of none.
+    return encode(Image.new("RGB", (300, 300), (128, 128, 128)))
+
+
+async def test_mystyle_explains_photos_without_sure_answer(bot, emulator):
+    gianni = emulator.user(id=2012, first_name="Gianni", language_code="it")
+    first = await _send_and_wait(emulator, gianni, lambda: emulator.send_photo(gianni, _plain_grey_photo()))
+    only_unsure = await _send_and_wait(emulator, gianni, lambda: emulator.send_text(gianni, "/mystyle"))
+    await _send_and_wait(emulator, gianni, lambda: emulator.send_photo(gianni, _photo("dress")))
+    with_garment = await _send_and_wait(emulator, gianni, lambda: emulator.send_text(gianni, "/mystyle"))
+
+    assert not first.text.startswith("Vedo:")
+    assert "Le tue foto finora (1) non hanno avuto una risposta sicura" in only_unsure.text
+    assert "Non mi hai ancora mandato nessun capo" not in only_unsure.text
+    assert "Capi negli ultimi 30 giorni: 1" in with_garment.caption
+    assert "Foto senza una risposta sicura, non contate sopra: 1" in with_garment.caption
+
+
 async def test_mystyle_counts_categories_with_chart(bot, emulator):
     carla = emulator.user(id=2003, first_name="Carla", language_code="en")
     for name in ("dress", "dress", "sneaker"):
