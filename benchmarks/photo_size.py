@@ -54,13 +54,18 @@ def reencoded(side: int | None) -> Callable[[Image.Image], bytes]:
     return encode
 
 
+def resized(image: Image.Image, long_side: int) -> Image.Image:
+    """Return `image` scaled up or down so that its long side is `long_side` pixels."""
+    scale = long_side / max(image.size)
+    size = (round(image.width * scale), round(image.height * scale))
+    return image.resize(size, Image.Resampling.BICUBIC)
+
+
 def camera_file(with_preview: bool) -> Callable[[Image.Image], bytes]:
     """Return an encoder that enlarges a photo to a camera's size and saves it as a camera JPEG."""
 
     def encode(image: Image.Image) -> bytes:
-        scale = CAMERA_LONG_SIDE / max(image.size)
-        size = (round(image.width * scale), round(image.height * scale))
-        photo = image.resize(size, Image.Resampling.BICUBIC)
+        photo = resized(image, CAMERA_LONG_SIDE)
         if with_preview:
             return camera_jpeg(photo, quality=JPEG_QUALITY)
         buffer = io.BytesIO()
@@ -74,11 +79,9 @@ def heic_file(with_thumbnail: bool) -> Callable[[Image.Image], bytes]:
     """Return an encoder that resizes a photo to `HEIC_LONG_SIDE` and saves it as a HEIC."""
 
     def encode(image: Image.Image) -> bytes:
-        scale = HEIC_LONG_SIDE / max(image.size)
-        size = (round(image.width * scale), round(image.height * scale))
         buffer = io.BytesIO()
         thumbnails = [320] if with_thumbnail else []
-        image.resize(size, Image.Resampling.BICUBIC).save(buffer, "HEIF", quality=80, thumbnails=thumbnails)
+        resized(image, HEIC_LONG_SIDE).save(buffer, "HEIF", quality=80, thumbnails=thumbnails)
         return buffer.getvalue()
 
     return encode
