@@ -66,7 +66,7 @@ JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 MIN_SIDE = 16
 
 # A JPEG with more pixels than this is read from its EXIF preview when it has a usable one.
-# Decoding a 12-megapixel file of 1.9 MB took 16 to 20 ms on one core of the 2-core machines
+# Decoding a 12-megapixel file of 1.9 MB took 15.6 to 19.6 ms on one core of the 2-core machines
 # measured (benchmarks/performance.py), even at 1/8 scale, because every entropy-coded coefficient
 # is read. Below this size decoding is cheaper, and the photo's own pixels are safer than a
 # preview that an editor may have left unchanged.
@@ -153,8 +153,8 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
             if preview is not None:
                 return _to_rgba(preview)
             # Decode at the smallest DCT scale that still covers the working size.
-            # NOTE: a 12-megapixel JPEG without a usable preview still takes 16 to 20 ms to
-            # decode on one core of the 2-core development machines. Draft mode shrinks the
+            # NOTE: a 12-megapixel JPEG without a usable preview still takes 15.6 to 19.6 ms to
+            # decode on one core of the 2-core machines measured. Draft mode shrinks the
             # inverse DCT, but libjpeg must still read every entropy-coded coefficient. Only a
             # faster core or a decoder that splits the file across cores would bring it down.
             image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
@@ -172,8 +172,8 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
 def _camera_preview(image: Image.Image) -> Image.Image | None:
     """Decode the upright EXIF preview of a large JPEG, or return None when it has no usable one.
 
-    Cameras store a small JPEG of the same picture in EXIF (IFD1, often 160x120 pixels), and
-    decoding it takes a small fraction of the time the photo takes. The preview is used only
+    A camera JPEG can carry a small JPEG of the same picture in EXIF (IFD1, often 160x120
+    pixels), and decoding it takes a small fraction of the time the photo takes. The preview is used only
     when the photo is over `PREVIEW_FROM_PIXELS`, when the preview has the photo's aspect ratio and
     a long side of at least `WORKING_SIZE`, and when it decodes cleanly. The photo's own data is
     then never read, so a file cut off after its preview is still classified.

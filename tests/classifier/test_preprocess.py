@@ -92,7 +92,7 @@ def _plain_wall(size: tuple[int, int] = CAMERA_SIZE) -> Image.Image:
     return Image.new("RGB", size, (235, 235, 230))
 
 
-def test_camera_preview_stands_for_large_photo():
+def test_camera_preview_replaces_large_photo():
     # The photo shows a bare wall and only its preview shows the garment, so a garment is found
     # only if the preview was read in place of the photo.
     data = camera_jpeg(_plain_wall(), preview=garment_photo(size=(160, 120)))
@@ -119,7 +119,7 @@ def test_camera_preview_follows_photo_orientation():
 
 def test_mpo_camera_file_uses_its_preview():
     # Pillow opens a JPEG whose MPF data lists a second image as "MPO". The first image is still
-    # a JPEG, so its EXIF preview stands for it as it would in a plain JPEG.
+    # a JPEG, so its EXIF preview replaces it as in a plain JPEG.
     buffer = io.BytesIO()
     preview = encode(garment_photo(size=(160, 120)), "JPEG", quality=80)
     second_image = _plain_wall((800, 600))
@@ -131,7 +131,7 @@ def test_mpo_camera_file_uses_its_preview():
     assert prepare_photo(data).garment_found
 
 
-def test_heif_thumbnail_stands_for_photo(caplog):
+def test_heif_thumbnail_replaces_photo(caplog):
     caplog.set_level(logging.DEBUG, logger="classifier.preprocess")
     photo = garment_photo(size=(800, 600))
 
@@ -193,7 +193,7 @@ def _preview_past_segment_file() -> bytes:
     ],
 )
 def test_unusable_camera_preview_is_ignored(make_file):
-    # The photo itself is decoded: a bare wall, where no garment stands out.
+    # The photo itself is decoded: a bare wall, in which no garment is found.
     prepared = prepare_photo(make_file())
     assert not prepared.garment_found
     assert prepared.model_input.shape == (28, 28, 1)
