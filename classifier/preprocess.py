@@ -329,16 +329,30 @@ def _background_colours(border: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return centres[keep]
 
 
+def _squared_distance(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Return the squared RGB distance of each pixel `[..., 3]` to one colour, shape `[...]`."""
+    difference = pixels - colour
+    difference *= difference
+    # Adding the three channels by hand is several times faster than sum(axis=-1) on so short
+    # an axis, and adds them in the same order.
+    return difference[..., 0] + difference[..., 1] + difference[..., 2]
+
+
 def _squared_distances(pixels: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """Return the squared RGB distance of each pixel `[..., 3]` to each colour, shape `[..., K]`."""
-    distances = np.empty((*pixels.shape[:-1], len(colours)), dtype=np.result_type(pixels, colours))
-    for index, colour in enumerate(colours):
-        difference = pixels - colour
-        difference *= difference
-        # Adding the three channels by hand is several times faster than sum(axis=-1) on so short
-        # an axis, and adds them in the same order.
-        distances[..., index] = difference[..., 0] + difference[..., 1] + difference[..., 2]
-    return distances
+    return np.stack([_squared_distance(pixels, colour) for colour in colours], axis=-1)
+
+
+def _nearest_colour_distance(pixels: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """Return the RGB distance of each pixel `[..., 3]` to the nearest of `colours`, shape `[...]`.
+
+    It equals `sqrt(_squared_distances(...).min(axis=-1))`, but a running minimum over the colours
+    is about three times faster than a minimum along an axis of two or three values.
+    """
+    nearest = _squared_distance(pixels, colours[0])
+    for colour in colours[1:]:
+        np.minimum(nearest, _squared_distance(pixels, colour), out=nearest)
+    return np.sqrt(nearest, out=nearest)
 
 
 def _square_filter(mask: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
@@ -359,6 +373,21 @@ def _square_filter(mask: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray
     for shift in range(1, size):
         combine(result, rows[shift : shift + height], out=result)
     return result
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill the holes of a boolean mask: background regions that do not reach the image border.
+
+    The result equals SciPy's `binary_fill_holes` with its default 4-connected structure, but
+    labelling the background once is about twice as fast as that function's repeated dilation.
+    """
+    labels, _ = ndimage.label(~mask)
+    outside = np.zeros(labels.max() + 1, dtype=bool)
+    outside[labels[0]] = outside[labels[-1]] = True
+    outside[labels[:, 0]] = outside[labels[:, -1]] = True
+    # Label 0 is the mask itself, which is never background.
+    outside[0] = False
+    return ~outside[labels]
 
 
 def _central_components(mask: np.ndarray) -> np.ndarray:
@@ -399,7 +428,7 @@ def _garment_mask(rgba: np.ndarray) -> np.ndarray | None:
         height, width = rgb.shape[:2]
         centre = rgb[height // 4 : height - height // 4, width // 4 : width - width // 4].reshape(-1, 3)
         colours = _background_colours(border, centre)
-        distance = np.sqrt(_squared_distances(rgb, colours).min(axis=-1))
+        distance = _nearest_colour_distance(rgb, colours)
         threshold = max(MIN_BACKGROUND_DISTANCE, _otsu_threshold(distance))
         hard = distance > threshold
         # An opening (erode, then dilate by 3x3) removes specks. A closing (dilate, then erode by
@@ -408,7 +437,7 @@ def _garment_mask(rgba: np.ndarray) -> np.ndarray | None:
         hard = _square_filter(hard, 3, np.logical_or)
         hard = _square_filter(hard, 5, np.logical_or)
         hard = _square_filter(hard, 5, np.logical_and)
-        hard = ndimage.binary_fill_holes(hard)
+        hard = _fill_holes(hard)
         if hard.any():
             hard = _central_components(hard)
         mask = ndimage.gaussian_filter(hard.astype(np.float64), 0.7)
@@ -450,9 +479,13 @@ def prepare_image(image: Image.Image) -> PreparedPhoto:
     mask = _garment_mask(rgba)
 
     # Transparent pixels become white before the grayscale step, so the colour hidden under them
-    # never changes the result.
-    alpha = rgba[..., 3:4] / 255.0
-    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    # never changes the result. An opaque image, as every JPEG is, skips the blend, which would
+    # leave its values unchanged.
+    if rgba[..., 3].min() == 255:
+        rgb = rgba[..., :3].copy()
+    else:
+        alpha = rgba[..., 3:4] / 255.0
+        rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
     luminance = rgb @ np.array([0.299, 0.587, 0.114])
     ink = 255.0 - luminance
 

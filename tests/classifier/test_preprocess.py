@@ -304,3 +304,41 @@ def test_square_filter_matches_scipy(size):
         dilated = _square_filter(mask, size, np.logical_or)
         assert np.array_equal(eroded, ndimage.binary_erosion(mask, square, border_value=0))
         assert np.array_equal(dilated, ndimage.binary_dilation(mask, square, border_value=0))
+
+
+def test_fill_holes_matches_scipy():
+    # Hole filling replaces SciPy's binary_fill_holes for speed and must give the same masks.
+    from scipy import ndimage
+
+    from classifier.preprocess import _fill_holes
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        height, width = rng.integers(1, 40, size=2)
+        mask = rng.random((height, width)) < rng.random()
+        assert np.array_equal(_fill_holes(mask), ndimage.binary_fill_holes(mask))
+
+
+def test_print_in_background_colour_stays_in_mask():
+    # A grey square printed on a dark T-shirt has the floor's colour. The mask must still cover
+    # it, or the garment would be drawn with a hole.
+    photo = Image.new("RGB", (800, 600), (150, 150, 150))
+    pixels = np.asarray(photo).copy()
+    pixels[150:450, 250:550] = (40, 30, 90)
+    pixels[250:350, 350:450] = (150, 150, 150)
+    prepared = prepare_photo(encode(Image.fromarray(pixels), "PNG"))
+    mask = prepared.mask > 0.5
+    height, width = mask.shape
+    assert mask[height // 2, width // 2]
+    assert not mask[2, 2]
+
+
+def test_nearest_colour_distance_matches_full_table():
+    from classifier.preprocess import _nearest_colour_distance, _squared_distances
+
+    rng = np.random.default_rng(3)
+    for count in (1, 2, 3):
+        pixels = rng.uniform(0, 255, size=(30, 40, 3)).astype(np.float32)
+        colours = rng.uniform(0, 255, size=(count, 3)).astype(np.float32)
+        expected = np.sqrt(_squared_distances(pixels, colours).min(axis=-1))
+        assert np.array_equal(_nearest_colour_distance(pixels, colours), expected)
