@@ -22,6 +22,7 @@ from classifier.dataset import DEFAULT_DATA_DIR, DatasetNotFoundError
 from classifier.inference import DEFAULT_MODEL_PATH
 
 if TYPE_CHECKING:
+    from bot.config import ConfigError
     from classifier.photo_training import PhotoTrainingOptions
     from insights.digest import DigestPeriod
 
@@ -546,6 +547,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_config_error(error: ConfigError) -> None:
+    """Print one error line for each bad variable."""
+    for message in error.messages:
+        print(f"fashion-assistant: error: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one subcommand; return the exit status."""
     arguments = _parser().parse_args(argv)
@@ -556,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _configure_logging(arguments.verbose)
     except ConfigError as error:
-        print(f"fashion-assistant: error: {error}", file=sys.stderr)
+        _print_config_error(error)
         return 2
     # PTB 22.8 warns each time it builds a RetryAfter (a flood-limit error) unless this opts in
     # to the timedelta durations of its next major version. The bot reads no other durations.
@@ -564,7 +571,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return arguments.handler(arguments)
-    except (ConfigError, DatasetNotFoundError, FileNotFoundError) as error:
+    except ConfigError as error:
+        _print_config_error(error)
+        return 2
+    except (DatasetNotFoundError, FileNotFoundError) as error:
         print(f"fashion-assistant: error: {error}", file=sys.stderr)
         return 2
     except (ModelLoadError, InvalidModelError) as error:

@@ -1,6 +1,7 @@
 """Configuration: read once from environment variables into one typed, validated object.
 
-A bad value fails at start with a message that names the variable. The token is kept out of
+A bad value fails at start with a message that names the variable. `load_settings` checks every
+variable before it fails, so one start reports all the bad values. The token is kept out of
 `repr` so it cannot reach a log by accident.
 """
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,8 +59,38 @@ _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{8,}$")
 _WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
+T = TypeVar("T")
+
+
 class ConfigError(ValueError):
-    """A configuration value is missing or invalid; the message names the variable."""
+    """One or more configuration values are missing or invalid. Each message names its variable."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+class _Problems:
+    """The messages of the bad values found so far, raised together by `raise_if_any`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def read(self, reader: Callable[..., T], *arguments: object) -> T:
+        """Return `reader(*arguments)`, or store the messages of its ConfigError and return None.
+
+        The caller must call `raise_if_any` before it uses a returned value, because a value
+        that failed is returned as None.
+        """
+        try:
+            return reader(*arguments)
+        except ConfigError as error:
+            self.messages.extend(error.messages)
+            return None  # type: ignore[return-value]
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError(*self.messages)
 
 
 @dataclass(frozen=True)
@@ -168,10 +200,24 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
     FASHION_WEBHOOK_LISTEN for everyone and still poll. A value that is set is checked all the
     same, so a mistake shows at the first start rather than when the webhook is turned on.
     """
-    listen = _webhook_listen(environ)
-    port = _webhook_port(environ)
-    secret = _webhook_secret(environ)
+    problems = _Problems()
+    listen = problems.read(_webhook_listen, environ)
+    port = problems.read(_webhook_port, environ)
+    secret = problems.read(_webhook_secret, environ)
+    url = problems.read(_webhook_url, environ)
+    problems.raise_if_any()
 
+    if url is None:
+        return None
+    if secret is None:
+        raise ConfigError(
+            "FASHION_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1 to 256 characters "
+            "from A-Z, a-z, 0-9, _ and -, such as the output of `openssl rand -hex 32`"
+        )
+    return WebhookSettings(url=url, secret=secret, listen=listen, port=port)
+
+
+def _webhook_url(environ: Mapping[str, str]) -> str | None:
     url = environ.get("FASHION_WEBHOOK_URL", "").strip()
     if not url:
         return None
@@ -188,12 +234,7 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
         raise ConfigError(
             f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {url!r}"
         )
-    if secret is None:
-        raise ConfigError(
-            "FASHION_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1 to 256 characters "
-            "from A-Z, a-z, 0-9, _ and -, such as the output of `openssl rand -hex 32`"
-        )
-    return WebhookSettings(url=url, secret=secret, listen=listen, port=port)
+    return url
 
 
 def _webhook_secret(environ: Mapping[str, str]) -> str | None:
@@ -309,11 +350,17 @@ def _staff_language(environ: Mapping[str, str]) -> str:
 def load_digest_settings(environ: Mapping[str, str] | None = None) -> DigestSettings:
     """Read and validate the digest variables from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ
+    problems = _Problems()
+    schedule = problems.read(_digest_schedule, environ)
+    timezone = problems.read(_timezone, environ)
+    staff_chat_ids = problems.read(_staff_chat_ids, environ)
+    staff_language = problems.read(_staff_language, environ)
+    problems.raise_if_any()
     return DigestSettings(
-        schedule=_digest_schedule(environ),
-        timezone=_timezone(environ),
-        staff_chat_ids=_staff_chat_ids(environ),
-        staff_language=_staff_language(environ),
+        schedule=schedule,
+        timezone=timezone,
+        staff_chat_ids=staff_chat_ids,
+        staff_language=staff_language,
     )
 
 
@@ -332,20 +379,56 @@ def load_logging_settings(environ: Mapping[str, str] | None = None) -> LoggingSe
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the configuration from `environ` (default: the process environment)."""
-    environ = os.environ if environ is None else environ
+    """Read and validate the configuration from `environ` (default: the process environment).
 
+    Raise one ConfigError with a message for each bad variable.
+    """
+    environ = os.environ if environ is None else environ
+    problems = _Problems()
+    token = problems.read(_token, environ)
+    api_base_url = problems.read(_base_url, environ, "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
+    file_base_url = problems.read(_base_url, environ, "TELEGRAM_FILE_BASE_URL", DEFAULT_FILE_BASE_URL)
+    database_path = problems.read(_database_path, environ)
+    model_path = problems.read(_model_path, environ)
+    retention_days = problems.read(_positive_int, environ, "FASHION_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+    digest = problems.read(load_digest_settings, environ)
+    webhook = problems.read(_webhook_settings, environ)
+    shutdown_timeout = problems.read(_shutdown_timeout, environ)
+    analysis_processes = problems.read(_analysis_processes, environ)
+    problems.raise_if_any()
+
+    return Settings(
+        token=token,
+        api_base_url=api_base_url,
+        file_base_url=file_base_url,
+        database_path=database_path,
+        model_path=model_path,
+        retention_days=retention_days,
+        digest=digest,
+        webhook=webhook,
+        shutdown_timeout=shutdown_timeout,
+        analysis_processes=analysis_processes,
+    )
+
+
+def _token(environ: Mapping[str, str]) -> str | None:
     token = environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None
     if token is not None and not _TOKEN_PATTERN.match(token):
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN is not a valid bot token: expected '<digits>:<secret>' "
             "as @BotFather prints it"
         )
+    return token
 
+
+def _database_path(environ: Mapping[str, str]) -> Path:
     database_path = Path(environ.get("FASHION_DATABASE", "").strip() or DEFAULT_DATABASE)
     if database_path.exists() and database_path.is_dir():
         raise ConfigError(f"FASHION_DATABASE must be a file path, but {database_path} is a folder")
+    return database_path
 
+
+def _model_path(environ: Mapping[str, str]) -> Path:
     model_value = environ.get("FASHION_MODEL", "").strip()
     model_path = Path(model_value or DEFAULT_MODEL_PATH)
     if not model_path.is_file() and not model_value:
@@ -361,18 +444,4 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"FASHION_MODEL: model file not found: {model_path}")
     if model_path.suffix != ".tflite":
         raise ConfigError(f"FASHION_MODEL must be a .tflite file, got {model_path}")
-
-    retention_days = _positive_int(environ, "FASHION_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
-
-    return Settings(
-        token=token,
-        api_base_url=_base_url(environ, "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
-        file_base_url=_base_url(environ, "TELEGRAM_FILE_BASE_URL", DEFAULT_FILE_BASE_URL),
-        database_path=database_path,
-        model_path=model_path,
-        retention_days=retention_days,
-        digest=load_digest_settings(environ),
-        webhook=_webhook_settings(environ),
-        shutdown_timeout=_shutdown_timeout(environ),
-        analysis_processes=_analysis_processes(environ),
-    )
+    return model_path

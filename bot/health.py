@@ -36,7 +36,7 @@ def check_health(environ: Mapping[str, str] | None = None) -> HealthReport:
         settings = load_settings(environ)
         settings.require_token()
     except ConfigError as error:
-        return HealthReport(False, f"configuration: {error}")
+        return HealthReport(False, f"configuration: {'; '.join(error.messages)}")
 
     try:
         classifier = GarmentClassifier(settings.model_path)

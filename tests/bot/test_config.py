@@ -64,3 +64,41 @@ def test_model_must_be_tflite(tmp_path):
 @pytest.mark.parametrize(("value", "expected"), [("0", 0), ("2", 2), (" 1 ", 1), ("", 1)])
 def test_analysis_processes_read_from_environment(value, expected):
     assert load_settings({"FASHION_ANALYSIS_PROCESSES": value}).analysis_processes == expected
+
+
+def test_every_bad_value_is_reported_at_once(tmp_path):
+    environment = {
+        "TELEGRAM_API_BASE_URL": "ftp://127.0.0.1/bot",
+        "FASHION_DATABASE": str(tmp_path),
+        "FASHION_TIMEZONE": "Mars/Olympus",
+        "FASHION_STAFF_LANGUAGE": "de",
+        "FASHION_WEBHOOK_PORT": "0",
+        "FASHION_WEBHOOK_URL": "https://bot.example.com/telegram?x=1",
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environment)
+
+    names = [message.split(maxsplit=1)[0].rstrip(":") for message in raised.value.messages]
+    assert names == [
+        "TELEGRAM_API_BASE_URL",
+        "FASHION_DATABASE",
+        "FASHION_TIMEZONE",
+        "FASHION_STAFF_LANGUAGE",
+        "FASHION_WEBHOOK_PORT",
+        "FASHION_WEBHOOK_URL",
+    ]
+    assert str(raised.value).count("\n") == 5
+
+
+def test_run_prints_a_line_per_bad_value(monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("FASHION_RETENTION_DAYS", "soon")
+    monkeypatch.setenv("FASHION_SHUTDOWN_TIMEOUT", "-1")
+    status = main(["run"])
+
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 2
+    assert len(lines) == 2
+    assert lines[0].startswith("fashion-assistant: error: FASHION_RETENTION_DAYS ")
+    assert lines[1].startswith("fashion-assistant: error: FASHION_SHUTDOWN_TIMEOUT ")

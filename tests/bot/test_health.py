@@ -88,3 +88,15 @@ def test_command_exit_status_and_one_line(healthy_environment, monkeypatch, caps
     assert healthy_output.startswith("ok: ")
     assert unhealthy_output.count("\n") == 1
     assert unhealthy_output.startswith("unhealthy: database not found")
+
+
+def test_bad_values_share_one_line(healthy_environment):
+    healthy_environment["FASHION_TIMEZONE"] = "Mars/Olympus"
+    healthy_environment["FASHION_ANALYSIS_PROCESSES"] = "many"
+
+    report = check_health(healthy_environment)
+
+    assert not report.healthy
+    assert "\n" not in report.message
+    assert "FASHION_TIMEZONE" in report.message
+    assert "FASHION_ANALYSIS_PROCESSES" in report.message
