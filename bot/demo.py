@@ -104,6 +104,6 @@ async def run_demo(model_path: Path) -> None:
             rows = connection.execute("SELECT label, confidence FROM classifications ORDER BY id").fetchall()
         finally:
             connection.close()
-        print(f"{len(rows)} answers logged in SQLite (table classifications):")
+        print(f"{len(rows)} answers logged in SQLite (table classifications, Fashion-MNIST class names):")
         for label, confidence in rows:
             print(f"    {label} {confidence:.0%}")
