@@ -64,6 +64,9 @@ class GarmentClassifier:
         # Imported here, so that a process that only unpickles predictions does not load LiteRT.
         from ai_edge_litert.interpreter import Interpreter
 
+        # NOTE: LiteRT writes "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to stderr
+        # here, outside Python's logging. Its Python package has no setting that silences it
+        # (google-ai-edge/LiteRT issue 7420, still open in July 2026).
         try:
             self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
         except ValueError as error:
