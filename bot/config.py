@@ -52,6 +52,10 @@ DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8.0
 DEFAULT_ANALYSIS_PROCESSES = 1
 MAX_ANALYSIS_PROCESSES = 16
 
+# Telegram's Bot API documents chat ids as having at most 52 significant bits, so every id is below
+# this in absolute value and fits SQLite's 64-bit INTEGER.
+MAX_CHAT_ID = 2**52
+
 # Telegram tokens are "<bot id>:<secret>", the secret being 30 or more URL-safe characters; the
 # emulator accepts any token of the same shape.
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{8,}$")
@@ -330,7 +334,7 @@ def _staff_chat_ids(environ: Mapping[str, str]) -> tuple[int, ...]:
             chat_id = int(item)
         except ValueError:
             chat_id = 0
-        if chat_id == 0:
+        if chat_id == 0 or abs(chat_id) >= MAX_CHAT_ID:
             raise ConfigError(
                 f"FASHION_STAFF_CHAT_IDS must be comma-separated Telegram chat ids such as "
                 f"'12345678,-1001234567890', got {item!r}"

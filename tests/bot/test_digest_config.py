@@ -43,6 +43,11 @@ def test_digest_values_are_read():
         ("FASHION_TIMEZONE", "/etc/localtime", "FASHION_TIMEZONE: unknown time zone"),
         ("FASHION_STAFF_CHAT_IDS", "1001,alice", "FASHION_STAFF_CHAT_IDS .* got 'alice'"),
         ("FASHION_STAFF_CHAT_IDS", "0", "FASHION_STAFF_CHAT_IDS .* got '0'"),
+        (
+            "FASHION_STAFF_CHAT_IDS",
+            "1001, 99999999999999999999999",
+            "FASHION_STAFF_CHAT_IDS .* got '99999999999999999999999'",
+        ),
         ("FASHION_STAFF_LANGUAGE", "de", "FASHION_STAFF_LANGUAGE must be one of en, it, got 'de'"),
     ],
     ids=[
@@ -52,6 +57,7 @@ def test_digest_values_are_read():
         "absolute-path",
         "not-a-number",
         "zero",
+        "too-large",
         "de",
     ],
 )
