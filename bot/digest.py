@@ -172,9 +172,18 @@ class DigestSender:
         """Return the week that the latest scheduled run at or before now covers."""
         return due_week(self._settings.schedule, self._clock(), self._settings.timezone)
 
-    async def send_due(self) -> DigestRun:
-        """Send the latest due week's digests to every chat that has not had them."""
-        return await self.send_period(self.due_period())
+    async def send_due(self) -> DigestRun | None:
+        """Send the latest due week's digests to every chat that has not had them.
+
+        Return None without sending when a later week's digests were already sent or tried. That
+        happens when the schedule moves to an earlier weekday, which makes an older week due.
+        """
+        period = self.due_period()
+        latest = await self._database.latest_delivery_period()
+        if latest is not None and latest > period.label:
+            logger.info("Digest %s skipped, because the digests of %s went out already", period.label, latest)
+            return None
+        return await self.send_period(period)
 
     async def send_period(self, period: DigestPeriod) -> DigestRun:
         """Send one period's staff digest and customer summaries to the chats still missing them."""

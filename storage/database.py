@@ -488,6 +488,11 @@ class Database:
         )
         return [DeliveryRecord(chat_id, status, attempts) for chat_id, status, attempts in rows]
 
+    async def latest_delivery_period(self) -> str | None:
+        """Return the latest period of any recorded digest delivery, or None when there is none."""
+        # Period labels such as "2026-W49" sort in time order as strings.
+        return await self._fetch_value("SELECT MAX(period) FROM digest_deliveries")
+
     async def blocked_chat_ids(self, kind: str) -> set[int]:
         """Return the chats whose latest delivery of `kind` found the bot blocked.
 

@@ -19,6 +19,7 @@ from PIL import Image
 from bot.app import build_application, running
 from bot.config import DigestSettings
 from bot.digest import DIGEST_JOB_NAME, SENDER_KEY
+from insights.digest import parse_schedule
 from storage import ClassificationRecord, Database
 from tests.bot.bot_process import wait_until_async
 
@@ -277,3 +278,26 @@ async def test_staff_digest_error_spares_customers(digest_settings, clock, emula
     assert deliveries[("2026-W49", "customer", ANNA)] == ("sent", 1)
     assert emulator.sent_messages(STAFF_IDS[0]) == []
     assert len(emulator.sent_messages(ANNA)) == 1
+
+
+async def test_moved_schedule_skips_older_week(digest_settings, clock, emulator, week_49, caplog):
+    caplog.set_level(logging.INFO, logger="bot.digest")
+    async with running(build_application(digest_settings, clock=clock)):
+        await _wait_until(lambda: len(_deliveries(digest_settings.database_path)) == 4)
+    delivered = _deliveries(digest_settings.database_path)
+    calls_before = len(emulator.calls)
+
+    # The shop moves the digest to Saturday 16:37. On Saturday 12 December at 16:35 the latest
+    # Saturday run was on 5 December, which covers 2026-W48, a week older than the one sent.
+    saturday = dataclasses.replace(
+        digest_settings,
+        digest=dataclasses.replace(digest_settings.digest, schedule=parse_schedule("sat 16:37")),
+    )
+    saturday_clock = FixedClock(datetime(2026, 12, 12, 16, 35, tzinfo=ROME))
+    async with running(build_application(saturday, clock=saturday_clock)) as application:
+        await _wait_until(lambda: "Digest 2026-W48 skipped" in caplog.text)
+        run = await application.bot_data[SENDER_KEY].send_due()
+
+    assert run is None
+    assert _deliveries(digest_settings.database_path) == delivered
+    assert not [call for call in emulator.calls[calls_before:] if call.method in ("sendMessage", "sendPhoto")]
