@@ -143,10 +143,13 @@ def get_file(state: EmulatorState, params: RequestParams) -> dict[str, Any]:
     return stored.to_file_json()
 
 
-def _commands_key(params: RequestParams) -> tuple[str, str]:
+def _commands_key(state: EmulatorState, params: RequestParams) -> tuple[str, str]:
     scope = params.get_json("scope")
     if scope is not None and not isinstance(scope, dict):
         raise bad_request("can't parse BotCommandScope JSON object")
+    if scope is not None and "chat_id" in scope:
+        # Telegram answers "chat not found" for a chat scope the bot has no chat with.
+        state.resolve_chat(scope["chat_id"])
     scope_key = json.dumps(scope or {"type": "default"}, sort_keys=True)
     return scope_key, params.get_str("language_code") or ""
 
@@ -159,7 +162,7 @@ def set_my_commands(state: EmulatorState, params: RequestParams) -> bool:
     for command in commands:
         _validate_command(command)
     with state.lock:
-        state.commands[_commands_key(params)] = [
+        state.commands[_commands_key(state, params)] = [
             {"command": command["command"], "description": command["description"]} for command in commands
         ]
     return True
@@ -181,13 +184,13 @@ def _validate_command(command: Any) -> None:
 @api_method("getMyCommands")
 def get_my_commands(state: EmulatorState, params: RequestParams) -> list[dict[str, Any]]:
     with state.lock:
-        return list(state.commands.get(_commands_key(params), []))
+        return list(state.commands.get(_commands_key(state, params), []))
 
 
 @api_method("deleteMyCommands")
 def delete_my_commands(state: EmulatorState, params: RequestParams) -> bool:
     with state.lock:
-        state.commands.pop(_commands_key(params), None)
+        state.commands.pop(_commands_key(state, params), None)
     return True
 
 

@@ -755,6 +755,23 @@ def test_commands_roundtrip(api) -> None:
     assert after_delete == []
 
 
+def test_chat_scope_commands_need_known_chat(api, emulator) -> None:
+    carla = emulator.user(id=1003, first_name="Carla", language_code="it")
+    commands = [{"command": "digest", "description": "Digest"}]
+    scope = {"type": "chat", "chat_id": carla.id}
+
+    before_carla_wrote = api.error("setMyCommands", commands=commands, scope=scope)
+    emulator.send_text(carla, "hello")
+    stored = api.result("setMyCommands", commands=commands, scope=scope)
+    for_carla = api.result("getMyCommands", scope=scope)
+    default = api.result("getMyCommands")
+
+    assert before_carla_wrote["description"] == "Bad Request: chat not found"
+    assert stored is True
+    assert for_carla == commands
+    assert default == []
+
+
 def test_commands_invalid_name_rejected(api) -> None:
     body = api.error("setMyCommands", commands=[{"command": "Start!", "description": "x"}])
 
