@@ -16,7 +16,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -31,6 +32,7 @@ from bot import handlers
 from bot.config import ConfigError, Settings
 from bot.digest import SENDER_KEY, DigestSender, handle_digest, handle_stats, schedule_digests
 from bot.filters import ADDRESSED_TO_BOT, IMAGE_DOCUMENT, IN_ALBUM
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, command_menu
 from bot.services import BotServices
 from bot.shutdown import GracefulApplication, InFlightUpdateProcessor
 from bot.update_log import logged
@@ -43,17 +45,6 @@ logger = logging.getLogger(__name__)
 # Updates handled at the same time; most of each one is waiting on the network.
 CONCURRENT_UPDATES = 64
 
-_COMMANDS = [
-    BotCommand("start", "What this bot does"),
-    BotCommand("help", "How it works and what it stores"),
-    BotCommand("mystyle", "Your style"),
-    BotCommand("trends", "What customers sent this week"),
-    BotCommand("subscribe", "Weekly summary of your style"),
-    BotCommand("unsubscribe", "Stop the weekly summary"),
-    BotCommand("language", "English or Italian"),
-    BotCommand("privacy", "What is stored and for how long"),
-    BotCommand("forget", "Delete everything about you"),
-]
 # The retention job runs daily at this time, UTC.
 RETENTION_TIME = datetime.time(3, 30, tzinfo=datetime.UTC)
 
@@ -155,10 +146,34 @@ def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
         application.bot_data[SENDER_KEY] = DigestSender(
             application.bot, database, settings.digest, clock=clock
         )
-        await application.bot.set_my_commands(_COMMANDS)
+        await _set_command_menus(application.bot, settings)
         logger.info("Bot ready, model %s, database %s", services.model_version, settings.database_path)
 
     return post_init
+
+
+async def _set_command_menus(bot: Bot, settings: Settings) -> None:
+    """Set the command menu for customers in each language, and for each staff chat with its commands.
+
+    A staff chat whose menu cannot be set is logged and skipped, so the bot still starts.
+    """
+    await bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
+    for language in LANGUAGES:
+        if language != DEFAULT_LANGUAGE:
+            await bot.set_my_commands(command_menu(language), language_code=language)
+
+    staff_menu = command_menu(settings.digest.staff_language, staff=True)
+    for position, chat_id in enumerate(settings.digest.staff_chat_ids, start=1):
+        try:
+            await bot.set_my_commands(staff_menu, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as error:
+            # Ids stay out of logs above DEBUG, so the chat's position in the setting names it.
+            logger.warning(
+                "Staff chat %d of FASHION_STAFF_CHAT_IDS cannot be reached (%s). It gets no digest "
+                "until its staff member sends /start to the bot, or until the bot is added to the group",
+                position,
+                error,
+            )
 
 
 async def _close_services(application: Application) -> None:

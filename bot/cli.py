@@ -170,7 +170,7 @@ def _command_digest(arguments: argparse.Namespace) -> int:
     import asyncio
 
     from bot.config import load_digest_settings
-    from insights.digest import week_before, week_from_label
+    from insights.digest import requested_week, week_before
 
     settings = load_digest_settings()
     database_path = _database_path(arguments)
@@ -178,10 +178,15 @@ def _command_digest(arguments: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"database not found: {database_path}. Pass --database or set FASHION_DATABASE"
         )
+    now = datetime.now(UTC)
     if arguments.week:
-        period = week_from_label(arguments.week, settings.timezone)
+        try:
+            period = requested_week(arguments.week, now, settings.timezone)
+        except ValueError as error:
+            print(f"fashion-assistant: error: --week: {error}", file=sys.stderr)
+            return 2
     else:
-        period = week_before(datetime.now(UTC), settings.timezone)
+        period = week_before(now, settings.timezone)
 
     text, chart = asyncio.run(_preview_staff_digest(database_path, period, settings.staff_language))
     arguments.output_dir.mkdir(parents=True, exist_ok=True)
@@ -455,7 +460,10 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--week",
         type=_iso_week,
-        help="ISO week such as 2026-W49, in FASHION_TIMEZONE (default: the last full week)",
+        help=(
+            "ISO week such as 2026-W49, in FASHION_TIMEZONE; the current week is shown up to now "
+            "(default: the last full week)"
+        ),
     )
     digest.add_argument(
         "--database", type=Path, help="SQLite file (default: FASHION_DATABASE, else data/fashion.db)"

@@ -32,6 +32,8 @@ from insights.digest import (
     build_customer_digest,
     build_staff_digest,
     due_week,
+    requested_week,
+    week_before,
     week_so_far,
 )
 from storage import Database, utc_now
@@ -39,21 +41,28 @@ from storage import Database, utc_now
 __all__ = [
     "CATCH_UP_JOB_NAME",
     "DIGEST_JOB_NAME",
+    "RETRY_JOB_NAME",
     "SENDER_KEY",
     "DeliveryCounts",
     "DigestRun",
     "DigestSender",
     "handle_digest",
     "handle_stats",
+    "is_staff_chat",
     "ptb_weekday",
     "schedule_digests",
     "send_weekly_digests",
+    "staff_commands_help",
 ]
 
 logger = logging.getLogger(__name__)
 
 DIGEST_JOB_NAME = "weekly-digest"
 CATCH_UP_JOB_NAME = "digest-catch-up"
+RETRY_JOB_NAME = "digest-retry"
+# After a run with failed deliveries, another run is due this many seconds later. It resends only
+# to the chats that failed, until they reach MAX_DELIVERY_ATTEMPTS.
+RETRY_DELAY_SECONDS = 30 * 60
 # Key of the DigestSender in `application.bot_data`.
 SENDER_KEY = "digest_sender"
 
@@ -107,9 +116,28 @@ def schedule_digests(job_queue: JobQueue, settings: DigestSettings) -> Job:
 
 
 async def send_weekly_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the latest due week's digests to every chat that has not had them yet."""
+    """Send the latest due week's digests to every chat that has not had them yet.
+
+    When a delivery failed, schedule one more run `RETRY_DELAY_SECONDS` later, unless one is
+    already scheduled.
+    """
     sender: DigestSender = context.bot_data[SENDER_KEY]
-    await sender.send_due()
+    run = await sender.send_due()
+    if run is None or not (run.staff.failed or run.customers.failed):
+        return
+    if context.job_queue.get_jobs_by_name(RETRY_JOB_NAME):
+        return
+    context.job_queue.run_once(
+        send_weekly_digests,
+        when=RETRY_DELAY_SECONDS,
+        name=RETRY_JOB_NAME,
+        job_kwargs={"misfire_grace_time": None},
+    )
+    logger.info(
+        "Digest %s: the failed deliveries are tried again in %d minutes",
+        run.period,
+        RETRY_DELAY_SECONDS // 60,
+    )
 
 
 # --- Sending ------------------------------------------------------------------------------------
@@ -194,10 +222,24 @@ class DigestSender:
         logger.info("Digest %s: staff %s, customers %s", run.period, run.staff, run.customers)
         return run
 
-    async def build_week_so_far(self) -> StaffDigest:
-        """Return the staff digest of the current week up to now."""
-        period = week_so_far(self._clock(), self._settings.timezone)
+    def week_so_far(self) -> DigestPeriod:
+        """Return the current week up to now."""
+        return week_so_far(self._clock(), self._settings.timezone)
+
+    def requested_week(self, label: str) -> DigestPeriod:
+        """Return the week named by `label`, up to now for the current week.
+
+        Raises ValueError for an invalid label and for a week that has not started.
+        """
+        return requested_week(label, self._clock(), self._settings.timezone)
+
+    async def build_staff_digest(self, period: DigestPeriod) -> StaffDigest:
+        """Return the staff digest of `period` in the staff language."""
         return await build_staff_digest(self._database, period, self._settings.staff_language)
+
+    def last_full_week(self) -> str:
+        """Return the label of the last full week, such as "2026-W48"."""
+        return week_before(self._clock(), self._settings.timezone).label
 
     async def _send_staff_digests(self, period: DigestPeriod) -> DeliveryCounts:
         chat_ids = self._settings.staff_chat_ids
@@ -217,7 +259,20 @@ class DigestSender:
             return DeliveryCounts(failed=len(pending), skipped=len(chat_ids) - len(pending))
 
         messages = staff_messages(digest)
-        statuses = [await self._deliver(period.label, STAFF, chat_id, messages) for chat_id in pending]
+        statuses = []
+        for chat_id in pending:
+            status = await self._deliver(period.label, STAFF, chat_id, messages)
+            if status != SENT:
+                # Ids stay out of logs above DEBUG, so the chat's position in the setting names it.
+                logger.warning(
+                    "The staff digest %s did not reach staff chat %d of FASHION_STAFF_CHAT_IDS (%s). "
+                    "A staff member must send /start to the bot once, and a staff group must have "
+                    "the bot as a member",
+                    period.label,
+                    chat_ids.index(chat_id) + 1,
+                    status,
+                )
+            statuses.append(status)
         return _count(statuses, skipped=len(chat_ids) - len(pending))
 
     async def _send_customer_digests(self, period: DigestPeriod) -> DeliveryCounts:
@@ -370,13 +425,28 @@ def _count(statuses: Sequence[str], skipped: int) -> DeliveryCounts:
 
 
 async def handle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the current week's staff digest so far to a staff chat. Other chats get a refusal."""
+    """Send a staff chat the current week's digest so far, or the digest of the week it names.
+
+    `/digest 2026-W48` names a week. An invalid or future week gets a usage message, and chats
+    that are not staff chats get a refusal.
+    """
     if not await _accept_staff_chat(update, context):
         return
 
     sender: DigestSender = context.bot_data[SENDER_KEY]
-    digest = await sender.build_week_so_far()
+    arguments = context.args or []
+    try:
+        if len(arguments) > 1:
+            raise ValueError(f"expected one week, got {len(arguments)} arguments")
+        period = sender.requested_week(arguments[0]) if arguments else sender.week_so_far()
+    except ValueError as error:
+        logger.info("Rejected /digest arguments: %s", error)
+        settings: Settings = context.bot_data["settings"]
+        text = translate("digest_usage", settings.digest.staff_language, example=sender.last_full_week())
+        await update.effective_message.reply_text(text)
+        return
 
+    digest = await sender.build_staff_digest(period)
     for message in staff_messages(digest):
         await _reply(update.effective_message, message)
 
@@ -401,19 +471,37 @@ async def handle_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
-async def _accept_staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Return True in a staff chat. Elsewhere reply with a refusal that contains no data and return False."""
+def is_staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Return whether the update comes from a chat listed in FASHION_STAFF_CHAT_IDS.
+
+    The chat decides, not the user: a staff member typing /digest in a customers' group must not
+    post shop figures there.
+    """
     settings: Settings = context.bot_data["settings"]
     chat = update.effective_chat
-    # The chat decides, not the user: a staff member typing /digest in a customers' group must
-    # not post shop figures there.
-    if chat is not None and chat.id in settings.digest.staff_chat_ids:
+    return chat is not None and chat.id in settings.digest.staff_chat_ids
+
+
+def staff_commands_help(context: ContextTypes.DEFAULT_TYPE, language: str) -> Html:
+    """Return the /help section on the staff commands, with last week's label as an example."""
+    sender: DigestSender = context.bot_data[SENDER_KEY]
+    return translate("staff_commands_help", language, example=sender.last_full_week())
+
+
+async def _accept_staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Return True in a staff chat. Elsewhere reply with a refusal that contains no data and return False."""
+    if is_staff_chat(update, context):
         return True
+    chat = update.effective_chat
 
     logger.info("Rejected a staff command outside the staff chats")
     logger.debug("Rejected a staff command in chat %s", chat.id if chat else None)
     language = await language_of(update, context)
-    await update.effective_message.reply_text(translate("staff_only", language))
+    # The chat's own id helps the operator add it to FASHION_STAFF_CHAT_IDS, and tells the chat
+    # nothing it could not see already.
+    await update.effective_message.reply_text(
+        translate("staff_only", language, chat_id=chat.id if chat else "?")
+    )
     return False
 
 

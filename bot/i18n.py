@@ -10,7 +10,17 @@ import html
 
 from classifier.labels import FASHION_MNIST_CLASSES, OTHER_GARMENT
 
-__all__ = ["LANGUAGES", "MESSAGES", "Html", "class_label", "colour_name", "pick_language", "translate"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "MESSAGES",
+    "Html",
+    "class_label",
+    "colour_name",
+    "command_menu",
+    "pick_language",
+    "translate",
+]
 
 LANGUAGES = ("en", "it")
 DEFAULT_LANGUAGE = "en"
@@ -45,6 +55,33 @@ COLOUR_NAMES: dict[str, dict[str, str]] = {
     "navy": {"en": "navy", "it": "blu navy"},
     "purple": {"en": "purple", "it": "viola"},
     "pink": {"en": "pink", "it": "rosa"},
+}
+
+# The command menu that Telegram shows beside the message field, with each command's description.
+CUSTOMER_COMMANDS: dict[str, dict[str, str]] = {
+    "start": {"en": "What this bot does", "it": "Che cosa fa questo bot"},
+    "help": {"en": "How it works and what it stores", "it": "Come funziona e che cosa conserva"},
+    "mystyle": {"en": "Your style", "it": "Il tuo stile"},
+    "trends": {
+        "en": "What customers sent this week",
+        "it": "Che cosa hanno mandato i clienti questa settimana",
+    },
+    "subscribe": {"en": "Weekly summary of your style", "it": "Riepilogo settimanale del tuo stile"},
+    "unsubscribe": {"en": "Stop the weekly summary", "it": "Ferma il riepilogo settimanale"},
+    "language": {"en": "English or Italian", "it": "Italiano o inglese"},
+    "privacy": {"en": "What is stored and for how long", "it": "Che cosa viene conservato e per quanto"},
+    "forget": {"en": "Delete everything about you", "it": "Cancella tutto ciò che riguarda te"},
+}
+# Added to the menu of staff chats only.
+STAFF_COMMANDS: dict[str, dict[str, str]] = {
+    "digest": {
+        "en": "This week's digest so far, or a past week's",
+        "it": "Riepilogo di questa settimana o di una passata",
+    },
+    "stats": {
+        "en": "Stored answers, users, model and uptime",
+        "it": "Risposte conservate, utenti, modello e attività",
+    },
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -411,9 +448,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This week you chose <b>{label}</b> most, while your usual favourite is <b>{usual}</b>.",
         "it": "Questa settimana hai scelto soprattutto <b>{label}</b>, mentre di solito preferisci <b>{usual}</b>.",
     },
+    "digest_usage": {
+        "en": (
+            "Send /digest for this week so far, or /digest and a week that has started, "
+            "such as /digest {example}."
+        ),
+        "it": (
+            "Manda /digest per la settimana in corso, oppure /digest e una settimana già iniziata, "
+            "per esempio /digest {example}."
+        ),
+    },
+    "staff_commands_help": {
+        "en": (
+            "<b>Staff commands</b>\n"
+            "/digest: this week's digest so far, or a past week's, such as /digest {example}\n"
+            "/stats: stored answers, users, subscribers, model and uptime"
+        ),
+        "it": (
+            "<b>Comandi per il personale</b>\n"
+            "/digest: il riepilogo della settimana in corso, o di una settimana passata, per esempio "
+            "/digest {example}\n"
+            "/stats: risposte conservate, utenti, iscritti, modello e tempo di attività"
+        ),
+    },
     "staff_only": {
-        "en": "Sorry, this command is only for the shop's staff.",
-        "it": "Mi dispiace, questo comando è riservato al personale del negozio.",
+        "en": (
+            "Sorry, this command is only for the shop's staff. If you are staff, give this chat's "
+            "id, {chat_id}, to whoever runs the bot."
+        ),
+        "it": (
+            "Mi dispiace, questo comando è riservato al personale del negozio. Se fai parte del "
+            "personale, comunica l'id di questa chat, {chat_id}, a chi gestisce il bot."
+        ),
     },
     "staff_stats": {
         "en": (
@@ -459,6 +525,12 @@ def translate(key: str, language: str, **values: object) -> Html:
         for name, value in values.items()
     }
     return Html(text.format(**escaped))
+
+
+def command_menu(language: str, staff: bool = False) -> list[tuple[str, str]]:
+    """Return the (command, description) pairs of the command menu in `language`."""
+    commands = {**CUSTOMER_COMMANDS, **STAFF_COMMANDS} if staff else CUSTOMER_COMMANDS
+    return [(command, names.get(language) or names[DEFAULT_LANGUAGE]) for command, names in commands.items()]
 
 
 def colour_name(colour: str, language: str) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "plain_text",
     "render_customer_digest",
     "render_staff_digest",
+    "requested_week",
     "week_before",
     "week_from_label",
     "week_of",
@@ -220,6 +221,20 @@ def parse_week_label(label: str) -> date:
 def week_from_label(label: str, zone: tzinfo) -> DigestPeriod:
     """Return the full ISO week named by a label such as "2026-W49". Raises ValueError when invalid."""
     return week_of(parse_week_label(label), zone)
+
+
+def requested_week(label: str, now: datetime, zone: tzinfo) -> DigestPeriod:
+    """Return the week named by a label such as "2026-W49", as far as it has gone at `now`.
+
+    A past week is returned whole, and the current week up to `now`, as `week_so_far` does.
+    Raises ValueError for an invalid label and for a week that has not started.
+    """
+    period = week_from_label(label, zone)
+    if period.start > now:
+        raise ValueError(f"week {period.label} has not started yet")
+    if period.end > now:
+        return week_so_far(now, zone)
+    return period
 
 
 # --- Staff digest -------------------------------------------------------------------------------

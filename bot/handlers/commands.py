@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.digest import is_staff_chat, staff_commands_help
 from bot.i18n import LANGUAGES, Html, class_label, colour_name, translate
 from bot.replies import CAPTION_LIMIT, language_of, reply_long_text, services_of
 from insights.charts import bar_chart, comparison_chart
@@ -54,6 +55,8 @@ async def handle_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Explain what the bot does, what it stores and which commands it has."""
     language = await language_of(update, context)
     text = translate("help", language) + "\n\n" + translate("commands_help", language)
+    if is_staff_chat(update, context):
+        text += "\n\n" + staff_commands_help(context, language)
     await reply_long_text(update.effective_message, text)
 
 

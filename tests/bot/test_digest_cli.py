@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,15 +25,15 @@ def digest_environment(monkeypatch):
 
 @pytest.fixture
 def database_path(tmp_path):
-    """A database with two dresses in 2026-W49 and one coat in 2026-W48."""
+    """A database with two dresses in 2025-W49 and one coat in 2025-W48, weeks that are over."""
 
     async def store() -> None:
         database = await Database.open(tmp_path / "fashion.db")
         try:
             photos = [
-                ("Dress", datetime(2026, 12, 1, 10, 0, tzinfo=ROME)),
-                ("Dress", datetime(2026, 12, 6, 23, 30, tzinfo=ROME)),
-                ("Coat", datetime(2026, 11, 25, 10, 0, tzinfo=ROME)),
+                ("Dress", datetime(2025, 12, 1, 10, 0, tzinfo=ROME)),
+                ("Dress", datetime(2025, 12, 7, 23, 30, tzinfo=ROME)),
+                ("Coat", datetime(2025, 11, 25, 10, 0, tzinfo=ROME)),
             ]
             for number, (label, created_at) in enumerate(photos):
                 await database.record_classification(
@@ -65,7 +65,7 @@ def test_preview_prints_plain_text_and_writes_chart(digest_environment, database
             "digest",
             "--preview",
             "--week",
-            "2026-W49",
+            "2025-W49",
             "--database",
             str(database_path),
             "--output-dir",
@@ -75,13 +75,43 @@ def test_preview_prints_plain_text_and_writes_chart(digest_environment, database
 
     output = capsys.readouterr().out
     assert status == 0
-    assert output.startswith("Weekly digest 2026-W49\n2026-11-30 to 2026-12-06\n")
+    assert output.startswith("Weekly digest 2025-W49\n2025-12-01 to 2025-12-07\n")
     assert "Dress: 2 (+2)\nCoat: 0 (-1, -100%)" in output
     assert "<b>" not in output
-    chart_path = output_dir / "digest-2026-W49.png"
+    chart_path = output_dir / "digest-2025-W49.png"
     assert f"Chart written to {chart_path}" in output
     with Image.open(chart_path) as chart:
         assert chart.format == "PNG"
+
+
+def test_preview_of_current_week_is_so_far(digest_environment, database_path, tmp_path, capsys):
+    now = datetime.now(ROME)
+    year, week, _ = now.isocalendar()
+    monday = (now - timedelta(days=now.weekday())).date()
+
+    status = main(
+        ["digest", "--preview", "--week", f"{year}-W{week:02d}", "--database", str(database_path)]
+        + ["--output-dir", str(tmp_path)]
+    )
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert output.startswith(
+        f"Digest of {year}-W{week:02d} so far\n{monday.isoformat()} to {now.date().isoformat()}\n"
+    )
+
+
+def test_preview_rejects_future_week(digest_environment, database_path, tmp_path, capsys):
+    year, week, _ = (datetime.now(ROME) + timedelta(days=14)).isocalendar()
+
+    status = main(
+        ["digest", "--preview", "--week", f"{year}-W{week:02d}", "--database", str(database_path)]
+        + ["--output-dir", str(tmp_path)]
+    )
+
+    assert status == 2
+    assert f"--week: week {year}-W{week:02d} has not started yet" in capsys.readouterr().err
+    assert not list(tmp_path.glob("digest-*.png"))
 
 
 def test_preview_needs_existing_database(digest_environment, tmp_path, capsys):

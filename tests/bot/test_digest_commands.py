@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
+from telegram import BotCommandScopeChat
 
 from bot.app import build_application, running
 from bot.config import DigestSettings
@@ -102,14 +104,14 @@ async def test_customer_is_refused(staff_bot, emulator, command):
     reply = await _command(emulator, customer, command)
 
     assert reply.method == "sendMessage"
-    assert reply.text == translate("staff_only", "en")
+    assert reply.text == translate("staff_only", "en", chat_id=CUSTOMER)
     assert emulator.count_calls("sendPhoto", chat_id=CUSTOMER) == 0
 
 
 async def test_refusal_follows_caller_language(staff_bot, emulator):
     customer = emulator.user(id=CUSTOMER, first_name="Anna", language_code="it")
     reply = await _command(emulator, customer, "/stats")
-    assert reply.text == translate("staff_only", "it")
+    assert reply.text == translate("staff_only", "it", chat_id=CUSTOMER)
 
 
 async def test_staff_digest_so_far(staff_bot, emulator):
@@ -146,7 +148,7 @@ async def test_staff_member_refused_in_customers_group(staff_bot, emulator):
 
     reply = await _command(emulator, staff, "/digest", chat_id=CUSTOMERS_GROUP)
 
-    assert reply.text == translate("staff_only", "en")
+    assert reply.text == translate("staff_only", "en", chat_id=CUSTOMERS_GROUP)
     assert emulator.count_calls("sendPhoto", chat_id=CUSTOMERS_GROUP) == 0
 
 
@@ -157,3 +159,68 @@ async def test_staff_group_gets_digest(staff_bot, emulator):
 
     assert reply.method == "sendPhoto"
     assert "Vestito: 2 (+1, +100%)" in reply.caption
+
+
+async def test_staff_digest_of_named_week(staff_bot, emulator):
+    staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
+
+    reply = await _command(emulator, staff, "/digest 2026-W49")
+
+    assert reply.method == "sendPhoto"
+    assert reply.caption.startswith("<b>Riepilogo settimanale 2026-W49</b>\ndal 2026-11-30 al 2026-12-06\n")
+    assert "Vestito: 1 (+1)" in reply.caption
+    assert "Cappotto: 1 (+1)" in reply.caption
+
+
+@pytest.mark.parametrize("arguments", ["2026-W60", "next", "2027-W10", "2026-W48 2026-W49"])
+async def test_staff_digest_bad_week_gets_usage(staff_bot, emulator, arguments):
+    staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
+
+    reply = await _command(emulator, staff, f"/digest {arguments}")
+
+    assert reply.method == "sendMessage"
+    assert reply.text == translate("digest_usage", "it", example="2026-W49")
+    assert emulator.count_calls("sendPhoto", chat_id=STAFF_MEMBER) == 0
+
+
+async def test_help_lists_staff_commands_for_staff(staff_bot, emulator):
+    staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
+    customer = emulator.user(id=CUSTOMER, first_name="Anna", language_code="en")
+
+    staff_help = await _command(emulator, staff, "/help")
+    customer_help = await _command(emulator, customer, "/help")
+
+    assert "<b>Staff commands</b>" in staff_help.text
+    assert "/digest 2026-W49" in staff_help.text
+    assert "/stats" in staff_help.text
+    assert "/stats" not in customer_help.text
+    assert "/digest" not in customer_help.text
+
+
+async def test_command_menus_by_language_and_staff_chat(settings, emulator, caplog):
+    # Sara wrote to the bot before it started, so her chat exists. The staff group does not have
+    # the bot as a member, so its menu cannot be set.
+    staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
+    emulator.send_text(staff, "hello")
+    staff_settings = dataclasses.replace(
+        settings, digest=DigestSettings(staff_chat_ids=(STAFF_MEMBER, STAFF_GROUP), staff_language="en")
+    )
+
+    async with running(build_application(staff_settings, clock=FixedClock(NOW))) as application:
+        bot = application.bot
+        english = [command.command for command in await bot.get_my_commands()]
+        italian = await bot.get_my_commands(language_code="it")
+        staff_menu = [
+            command.command for command in await bot.get_my_commands(scope=BotCommandScopeChat(STAFF_MEMBER))
+        ]
+
+    assert english[:3] == ["start", "help", "mystyle"]
+    assert "digest" not in english
+    assert [command.command for command in italian] == english
+    assert italian[1].description == "Come funziona e che cosa conserva"
+    assert staff_menu == [*english, "digest", "stats"]
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any(
+        line.startswith("Staff chat 2 of FASHION_STAFF_CHAT_IDS cannot be reached") for line in warnings
+    )
+    assert not any(line.startswith("Staff chat 1 of") for line in warnings)

@@ -18,7 +18,7 @@ from PIL import Image
 
 from bot.app import build_application, running
 from bot.config import DigestSettings
-from bot.digest import DIGEST_JOB_NAME, SENDER_KEY
+from bot.digest import DIGEST_JOB_NAME, RETRY_JOB_NAME, SENDER_KEY
 from insights.digest import parse_schedule
 from storage import ClassificationRecord, Database
 from tests.bot.bot_process import wait_until_async
@@ -301,3 +301,28 @@ async def test_moved_schedule_skips_older_week(digest_settings, clock, emulator,
     assert run is None
     assert _deliveries(digest_settings.database_path) == delivered
     assert not [call for call in emulator.calls[calls_before:] if call.method in ("sendMessage", "sendPhoto")]
+
+
+async def test_failed_staff_chat_named_and_retried(digest_settings, clock, emulator, week_49, caplog):
+    caplog.set_level(logging.INFO, logger="bot.digest")
+    emulator.fail_next("sendPhoto", chat_id=3002, error_code=400, description="Bad Request: chat not found")
+
+    async with running(build_application(digest_settings, clock=clock)) as application:
+        await _wait_until(lambda: len(_deliveries(digest_settings.database_path)) == 4)
+        await _wait_until(lambda: application.job_queue.get_jobs_by_name(RETRY_JOB_NAME))
+        first = _deliveries(digest_settings.database_path)
+        (retry,) = application.job_queue.get_jobs_by_name(RETRY_JOB_NAME)
+        await retry.run(application)
+        retried = _deliveries(digest_settings.database_path)
+        retries_left = application.job_queue.get_jobs_by_name(RETRY_JOB_NAME)
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any("staff chat 2 of FASHION_STAFF_CHAT_IDS (failed)" in line for line in warnings)
+    assert not any("3002" in line for line in warnings)
+    assert first[("2026-W49", "staff", 3002)] == ("failed", 1)
+    assert retried[("2026-W49", "staff", 3002)] == ("sent", 2)
+    assert retried[("2026-W49", "staff", 3001)] == ("sent", 1)
+    assert len(emulator.sent_messages(3001)) == 1
+    assert len(emulator.sent_messages(3002)) == 1
+    # The retry was run by hand, so its own scheduled run is still listed, and no other was added.
+    assert retries_left == (retry,)
