@@ -188,7 +188,9 @@ def _command_digest(arguments: argparse.Namespace) -> int:
     else:
         period = week_before(now, settings.timezone)
 
-    text, chart = asyncio.run(_preview_staff_digest(database_path, period, settings.staff_language))
+    text, chart = asyncio.run(
+        _preview_staff_digest(database_path, period, settings.staff_language, settings.staff_user_ids)
+    )
     arguments.output_dir.mkdir(parents=True, exist_ok=True)
     chart_path = arguments.output_dir / f"digest-{period.label}.png"
     chart_path.write_bytes(chart)
@@ -198,7 +200,7 @@ def _command_digest(arguments: argparse.Namespace) -> int:
 
 
 async def _preview_staff_digest(
-    database_path: Path, period: DigestPeriod, language: str
+    database_path: Path, period: DigestPeriod, language: str, staff_user_ids: tuple[int, ...]
 ) -> tuple[str, bytes]:
     """Return the staff digest of `period` as plain text, and its chart as PNG bytes."""
     from insights.digest import build_staff_digest, plain_text
@@ -206,7 +208,7 @@ async def _preview_staff_digest(
 
     database = await Database.open(database_path)
     try:
-        digest = await build_staff_digest(database, period, language)
+        digest = await build_staff_digest(database, period, language, staff_user_ids)
     finally:
         await database.close()
     return plain_text(digest.text), digest.chart

@@ -108,6 +108,14 @@ class DigestSettings:
     staff_chat_ids: tuple[int, ...] = ()
     staff_language: str = DEFAULT_STAFF_LANGUAGE
 
+    @property
+    def staff_user_ids(self) -> tuple[int, ...]:
+        """The staff members' user ids: the ids of the staff chats that are private chats.
+
+        A private chat's id is its user's id, and groups have negative ids.
+        """
+        return tuple(chat_id for chat_id in self.staff_chat_ids if chat_id > 0)
+
 
 @dataclass(frozen=True)
 class WebhookSettings:

@@ -235,7 +235,9 @@ class DigestSender:
 
     async def build_staff_digest(self, period: DigestPeriod) -> StaffDigest:
         """Return the staff digest of `period` in the staff language."""
-        return await build_staff_digest(self._database, period, self._settings.staff_language)
+        return await build_staff_digest(
+            self._database, period, self._settings.staff_language, self._settings.staff_user_ids
+        )
 
     def last_full_week(self) -> str:
         """Return the label of the last full week, such as "2026-W48"."""
@@ -250,7 +252,9 @@ class DigestSender:
             return DeliveryCounts(skipped=len(chat_ids))
 
         try:
-            digest = await build_staff_digest(self._database, period, self._settings.staff_language)
+            digest = await build_staff_digest(
+                self._database, period, self._settings.staff_language, self._settings.staff_user_ids
+            )
         except Exception:
             # The customers' summaries still go out when the staff digest cannot be built.
             logger.exception("Building the staff digest for %s failed", period.label)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -253,11 +254,20 @@ class StaffDigest:
     chart: bytes
 
 
-async def build_staff_digest(database: Database, period: DigestPeriod, language: str) -> StaffDigest:
-    """Read the period's aggregates, write the staff digest and draw its chart on a worker thread."""
+async def build_staff_digest(
+    database: Database, period: DigestPeriod, language: str, staff_user_ids: Collection[int] = ()
+) -> StaffDigest:
+    """Read the period's aggregates, write the staff digest and draw its chart on a worker thread.
+
+    The users in `staff_user_ids` do not count as customers.
+    """
     previous_start, previous_end, start, end = period.utc_bounds()
     trends = await database.trend_summary(
-        start, week_end=end, previous_start=previous_start, previous_end=previous_end
+        start,
+        week_end=end,
+        previous_start=previous_start,
+        previous_end=previous_end,
+        staff_user_ids=staff_user_ids,
     )
     text = render_staff_digest(period, trends, language)
     chart = await asyncio.to_thread(draw_staff_chart, period, trends, language)

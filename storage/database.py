@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -371,12 +371,14 @@ class Database:
         week_end: datetime | None = None,
         previous_start: datetime | None = None,
         previous_end: datetime | None = None,
+        staff_user_ids: Collection[int] = (),
     ) -> TrendSummary:
         """Compare one week with the week before, in aggregates only.
 
         By default the week is the 7 days from `week_start` and the week before is the 7 days
         before it. Pass the other bounds for a calendar week in a local time zone, or for a week
-        so far. Raises ValueError when a bound is naive or the bounds are out of order.
+        so far. The users in `staff_user_ids` do not count as customers. Raises ValueError when a
+        bound is naive or the bounds are out of order.
         """
         async with self._transaction("BEGIN") as connection:
             return await load_trend_summary(
@@ -385,6 +387,7 @@ class Database:
                 week_end=week_end,
                 previous_start=previous_start,
                 previous_end=previous_end,
+                staff_user_ids=staff_user_ids,
             )
 
     async def period_style(self, user_id: int, start: datetime, end: datetime) -> PeriodStyle:

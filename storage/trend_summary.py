@@ -2,12 +2,13 @@
 
 The result contains aggregates only, never a user id, so it can be shown to staff as it is.
 Label counts use confident classifications. Photo, customer and confidence figures use every
-classification.
+classification. Users passed as staff are left out of the customer counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -63,6 +64,7 @@ async def load_trend_summary(
     week_end: datetime | None = None,
     previous_start: datetime | None = None,
     previous_end: datetime | None = None,
+    staff_user_ids: Collection[int] = (),
 ) -> TrendSummary:
     """Count this week's and last week's classifications, customers and feedback.
 
@@ -70,7 +72,8 @@ async def load_trend_summary(
     `previous_end`. Each span includes its start and excludes its end. By default each span is
     7 days of 24 hours and last week ends where this week starts. A calendar week in a local
     time zone passes its own bounds, because a week with a daylight-saving change is an hour
-    shorter or longer. Raises ValueError when a bound is naive or the spans are out of order.
+    shorter or longer. The users in `staff_user_ids` do not count as active or new customers.
+    Raises ValueError when a bound is naive or the spans are out of order.
     The caller runs this inside one read transaction so that the figures agree.
     """
     require_aware(week_start, "week_start")
@@ -90,6 +93,7 @@ async def load_trend_summary(
         "end": format_timestamp(week_end),
     }
     start, end = bounds["start"], bounds["end"]
+    staff = json.dumps(sorted(staff_user_ids))
 
     # The outer range lets SQLite use the index on created_at. The OR leaves out any gap
     # between the two spans.
@@ -110,15 +114,22 @@ async def load_trend_summary(
 
     async with connection.execute(
         """
-        SELECT COUNT(*), COUNT(DISTINCT user_id), AVG(confidence) FROM classifications
+        SELECT COUNT(*),
+               COUNT(DISTINCT CASE WHEN user_id NOT IN (SELECT value FROM json_each(?)) THEN user_id END),
+               AVG(confidence)
+        FROM classifications
         WHERE created_at >= ? AND created_at < ?
         """,
-        (start, end),
+        (staff, start, end),
     ) as cursor:
         photos, active_customers, average_confidence = await cursor.fetchone()
 
     async with connection.execute(
-        "SELECT COUNT(*) FROM users WHERE first_seen >= ? AND first_seen < ?", (start, end)
+        """
+        SELECT COUNT(*) FROM users
+        WHERE first_seen >= ? AND first_seen < ? AND id NOT IN (SELECT value FROM json_each(?))
+        """,
+        (start, end, staff),
     ) as cursor:
         (new_customers,) = await cursor.fetchone()
 

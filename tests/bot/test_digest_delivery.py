@@ -326,3 +326,19 @@ async def test_failed_staff_chat_named_and_retried(digest_settings, clock, emula
     assert len(emulator.sent_messages(3002)) == 1
     # The retry was run by hand, so its own scheduled run is still listed, and no other was added.
     assert retries_left == (retry,)
+
+
+async def test_staff_not_counted_as_customers(digest_settings, clock, emulator, week_49):
+    # Both staff members sent /start in 2026-W49, which stores them as users.
+    database = await Database.open(digest_settings.database_path)
+    try:
+        for chat_id in STAFF_IDS:
+            await database.record_user(chat_id, "it", IN_WEEK_49)
+    finally:
+        await database.close()
+
+    async with running(build_application(digest_settings, clock=clock)):
+        await emulator.wait_for_messages_async(STAFF_IDS[0], 1, timeout=15)
+
+    (message,) = emulator.sent_messages(STAFF_IDS[0])
+    assert "Customers: 4 active, 0 new" in message.caption

@@ -94,6 +94,17 @@ async def test_activity_counts(two_weeks):
     assert summary.average_confidence == pytest.approx((0.9 + 0.8 + 0.7 + 0.6 + 0.5 + 0.4) / 6)
 
 
+async def test_staff_are_not_customers(two_weeks):
+    # The third and fourth users are staff members trying the bot: new this week, and active.
+    staff = (CUSTOMERS[2], CUSTOMERS[3], 777)
+
+    summary = await two_weeks.trend_summary(WEEK_START, staff_user_ids=staff)
+
+    assert summary.active_customers == 2
+    assert summary.new_customers == 0
+    assert summary.photos_this_week == 6
+
+
 async def test_feedback_counts(two_weeks):
     summary = await two_weeks.trend_summary(WEEK_START)
     assert summary.feedback_confirmed == 2
