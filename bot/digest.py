@@ -501,8 +501,8 @@ async def _accept_staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE)
     logger.info("Rejected a staff command outside the staff chats")
     logger.debug("Rejected a staff command in chat %s", chat.id if chat else None)
     language = await language_of(update, context)
-    # The chat's own id helps the operator add it to FASHION_STAFF_CHAT_IDS, and tells the chat
-    # nothing it could not see already.
+    # The chat's own id helps the operator add it to FASHION_STAFF_CHAT_IDS, and reveals nothing
+    # that the chat's members cannot already find.
     await update.effective_message.reply_text(
         translate("staff_only", language, chat_id=chat.id if chat else "?")
     )

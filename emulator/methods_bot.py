@@ -148,7 +148,7 @@ def _commands_key(state: EmulatorState, params: RequestParams) -> tuple[str, str
     if scope is not None and not isinstance(scope, dict):
         raise bad_request("can't parse BotCommandScope JSON object")
     if scope is not None and "chat_id" in scope:
-        # Telegram answers "chat not found" for a chat scope the bot has no chat with.
+        # Telegram returns 400 "chat not found" for a chat scope the bot has no chat with.
         state.resolve_chat(scope["chat_id"])
     scope_key = json.dumps(scope or {"type": "default"}, sort_keys=True)
     return scope_key, params.get_str("language_code") or ""
