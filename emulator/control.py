@@ -120,6 +120,9 @@ class ControlApi:
 
     def _build_update(self, kind: Any, user: SimulatedUser, arguments: dict[str, Any]) -> int:
         customer = self._customer
+        group_chat_id = _optional_int(arguments, "group_chat_id")
+        if group_chat_id is not None:
+            return self._build_group_message(kind, user, group_chat_id, arguments)
         if kind == "text":
             return customer.send_text(user, str(arguments.get("text") or ""))
         if kind == "photo":
@@ -162,6 +165,22 @@ class ControlApi:
             400,
             f"unknown kind {kind!r}; use text, photo, document, sticker, voice, video, callback or edit",
         )
+
+    def _build_group_message(
+        self, kind: Any, user: SimulatedUser, group_chat_id: int, arguments: dict[str, Any]
+    ) -> int:
+        """Post the user's text or photo in a group, as when the bot is a member of that group."""
+        if group_chat_id >= 0:
+            raise ControlError(
+                400, f"group_chat_id must be negative, as Telegram's group ids are, got {group_chat_id}"
+            )
+        if kind == "text":
+            return self._customer.group_message(user, group_chat_id, text=str(arguments.get("text") or ""))
+        if kind == "photo":
+            return self._customer.group_message(
+                user, group_chat_id, photo=_decode_data(arguments), caption=arguments.get("caption")
+            )
+        raise ControlError(400, f"in a group, kind must be text or photo, got {kind!r}")
 
     def _list_sent(self, arguments: dict[str, Any]) -> list[dict[str, Any]]:
         chat_id = _optional_int(arguments, "chat_id")

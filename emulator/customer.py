@@ -235,6 +235,8 @@ class CustomerSimulator:
             raise ValueError(f"chat_type must be 'group' or 'supergroup', got {chat_type!r}")
         if (text is None) == (photo is None):
             raise ValueError("pass exactly one of text and photo")
+        if text == "":
+            raise ValueError("text must not be empty; Telegram clients cannot send empty messages")
 
         chat = {"id": group_chat_id, "type": chat_type, "title": title}
         if photo is not None:

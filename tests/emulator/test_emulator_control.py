@@ -150,6 +150,9 @@ def test_media_kinds_without_data(http_client: httpx.Client, emulator: BotApiEmu
         ({"kind": "photo", "user_id": 1001, "data_base64": "***"}, 400, "not valid base64"),
         ({"kind": "text", "user_id": 1001, "text": ""}, 400, "must not be empty"),
         ({"kind": "text"}, 400, "'user_id' is missing"),
+        ({"kind": "text", "user_id": 1001, "text": "hi", "group_chat_id": 800}, 400, "must be negative"),
+        ({"kind": "text", "user_id": 1001, "text": "", "group_chat_id": -800}, 400, "must not be empty"),
+        ({"kind": "sticker", "user_id": 1001, "group_chat_id": -800}, 400, "kind must be text or photo"),
     ],
 )
 def test_update_errors(http_client: httpx.Client, payload: dict, status: int, error_part: str) -> None:
@@ -160,6 +163,33 @@ def test_update_errors(http_client: httpx.Client, payload: dict, status: int, er
     assert response.status_code == status
     assert response.json()["ok"] is False
     assert error_part in response.json()["error"]
+
+
+def test_group_messages(http_client: httpx.Client, emulator: BotApiEmulator, png_bytes: bytes) -> None:
+    http_client.post("/_emulator/users", json={"id": 1001, "first_name": "Alice"})
+
+    text = http_client.post(
+        "/_emulator/updates",
+        json={"kind": "text", "user_id": 1001, "text": "/digest", "group_chat_id": -1001234567890},
+    ).json()
+    photo = http_client.post(
+        "/_emulator/updates",
+        json={
+            "kind": "photo",
+            "user_id": 1001,
+            "group_chat_id": -800,
+            "data_base64": base64.b64encode(png_bytes).decode(),
+        },
+    ).json()
+
+    text_message = emulator.get_update(text["update_id"])["message"]
+    photo_message = emulator.get_update(photo["update_id"])["message"]
+    assert text_message["chat"]["id"] == -1001234567890
+    assert text_message["chat"]["type"] == "group"
+    assert text_message["from"]["id"] == 1001
+    assert text_message["text"] == "/digest"
+    assert photo_message["chat"]["id"] == -800
+    assert "photo" in photo_message
 
 
 def test_unknown_route_and_wrong_method(http_client: httpx.Client) -> None:
