@@ -29,6 +29,7 @@ from bot.replies import CAPTION_LIMIT, language_of, services_of, split_text
 from insights.digest import (
     DigestPeriod,
     StaffDigest,
+    WeekLabelError,
     build_customer_digest,
     build_staff_digest,
     due_week,
@@ -229,7 +230,7 @@ class DigestSender:
     def requested_week(self, label: str) -> DigestPeriod:
         """Return the week named by `label`, up to now for the current week.
 
-        Raises ValueError for an invalid label and for a week that has not started.
+        Raises WeekLabelError for an invalid label and for a week that has not started.
         """
         return requested_week(label, self._clock(), self._settings.timezone)
 
@@ -440,14 +441,14 @@ async def handle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     sender: DigestSender = context.bot_data[SENDER_KEY]
     arguments = context.args or []
     try:
-        if len(arguments) > 1:
-            raise ValueError(f"expected one week, got {len(arguments)} arguments")
-        period = sender.requested_week(arguments[0]) if arguments else sender.week_so_far()
-    except ValueError as error:
+        # Several words, such as "2026 W48", are joined so that the reply quotes them as typed.
+        period = sender.requested_week(" ".join(arguments)) if arguments else sender.week_so_far()
+    except WeekLabelError as error:
         logger.info("Rejected /digest arguments: %s", error)
-        settings: Settings = context.bot_data["settings"]
-        text = translate("digest_usage", settings.digest.staff_language, example=sender.last_full_week())
-        await update.effective_message.reply_text(text)
+        language = context.bot_data["settings"].digest.staff_language
+        reason = translate(f"digest_week_{error.kind}", language, label=error.label)
+        usage = translate("digest_usage", language, example=sender.last_full_week())
+        await update.effective_message.reply_text(f"{reason}\n{usage}")
         return
 
     digest = await sender.build_staff_digest(period)

@@ -7,6 +7,7 @@ mode, so any value that comes from a user is escaped by `translate` before it is
 from __future__ import annotations
 
 import html
+from datetime import date
 
 from classifier.labels import FASHION_MNIST_CLASSES, OTHER_GARMENT
 
@@ -18,6 +19,7 @@ __all__ = [
     "class_label",
     "colour_name",
     "command_menu",
+    "date_range",
     "pick_language",
     "translate",
 ]
@@ -356,16 +358,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I cannot look at animations or videos. Please send a still photo.",
         "it": "Non so guardare animazioni o video. Manda una foto.",
     },
-    "digest_dates": {"en": "{first} to {last}", "it": "dal {first} al {last}"},
     "staff_digest": {
         "en": (
             "<b>{title}</b>\n"
             "{dates}\n\n"
-            "Photos classified: {photos}\n"
+            "Photos classified: {photos}{unsure}\n"
             "Customers: {active} active, {new} new\n"
             "Average confidence: {confidence}\n"
-            "Answers confirmed by customers: {confirmed} ({confirmed_share} of the week's), "
-            "corrected: {corrected} ({corrected_share})\n\n"
+            "{feedback}\n\n"
             "<b>Categories</b> {compared}\n"
             "{categories}\n\n"
             "{movers}"
@@ -373,15 +373,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": (
             "<b>{title}</b>\n"
             "{dates}\n\n"
-            "Foto classificate: {photos}\n"
-            "Clienti: {active} attivi, {new} nuovi\n"
-            "Sicurezza media: {confidence}\n"
-            "Risposte confermate dai clienti: {confirmed} ({confirmed_share} di quelle della settimana), "
-            "corrette: {corrected} ({corrected_share})\n\n"
+            "Foto classificate: {photos}{unsure}\n"
+            "Clienti attivi: {active}, nuovi: {new}\n"
+            "Affidabilità media delle risposte: {confidence}\n"
+            "{feedback}\n\n"
             "<b>Categorie</b> {compared}\n"
             "{categories}\n\n"
             "{movers}"
         ),
+    },
+    "staff_digest_unsure": {
+        "en": " (unsure, so left out of the categories: {count})",
+        "it": " (incerte, quindi escluse dalle categorie: {count})",
+    },
+    "staff_digest_feedback": {
+        "en": (
+            "Answers confirmed by customers: {confirmed} ({confirmed_share} of the week's photos), "
+            "corrected: {corrected} ({corrected_share})"
+        ),
+        "it": (
+            "Risposte confermate dai clienti: {confirmed} ({confirmed_share} delle foto della settimana), "
+            "corrette: {corrected} ({corrected_share})"
+        ),
+    },
+    "staff_digest_no_feedback": {
+        "en": "No answers to confirm or correct.",
+        "it": "Nessuna risposta da confermare o correggere.",
     },
     "staff_digest_title": {"en": "Weekly digest {week}", "it": "Riepilogo settimanale {week}"},
     "staff_digest_title_so_far": {
@@ -396,7 +413,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "(change against the same days of {week})",
         "it": "(variazione rispetto agli stessi giorni della settimana {week})",
     },
-    "staff_digest_no_garments": {"en": "No garments this week.", "it": "Nessun capo questa settimana."},
+    "staff_digest_no_garments": {
+        "en": "No garments with a sure answer in {week}.",
+        "it": "Nessun capo con una risposta sicura nella settimana {week}.",
+    },
     "staff_digest_rising": {"en": "Rising: <b>{label}</b>", "it": "In crescita: <b>{label}</b>"},
     "staff_digest_falling": {"en": "Falling: <b>{label}</b>", "it": "In calo: <b>{label}</b>"},
     "staff_digest_steady": {
@@ -404,6 +424,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": "Nessuna categoria è cresciuta o calata.",
     },
     "staff_chart_title": {"en": "Garments by category, {week}", "it": "Capi per categoria, {week}"},
+    "staff_chart_empty": {
+        "en": "No garments with a sure answer",
+        "it": "Nessun capo con una risposta sicura",
+    },
     "staff_chart_so_far": {"en": "{week} so far", "it": "{week} finora"},
     "staff_chart_same_days": {"en": "{week}, same days", "it": "{week}, stessi giorni"},
     "customer_digest": {
@@ -425,8 +449,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
     "customer_digest_garments": {
-        "en": "Garments this week: {count} ({breakdown})",
-        "it": "Capi di questa settimana: {count} ({breakdown})",
+        "en": "Garments of the week: {count} ({breakdown})",
+        "it": "Capi della settimana: {count} ({breakdown})",
     },
     "customer_digest_no_garments": {
         "en": "This week I was not sure about any of the garments you sent.",
@@ -448,14 +472,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This week you chose <b>{label}</b> most, while your usual favourite is <b>{usual}</b>.",
         "it": "Questa settimana hai scelto soprattutto <b>{label}</b>, mentre di solito preferisci <b>{usual}</b>.",
     },
+    "digest_week_format": {"en": "“{label}” is not a week.", "it": "«{label}» non è una settimana."},
+    "digest_week_missing": {
+        "en": "There is no week {label}: that year has fewer weeks.",
+        "it": "La settimana {label} non esiste: quell'anno ha meno settimane.",
+    },
+    "digest_week_future": {
+        "en": "Week {label} has not started yet.",
+        "it": "La settimana {label} non è ancora iniziata.",
+    },
     "digest_usage": {
         "en": (
-            "Send /digest for this week so far, or /digest and a week that has started, "
-            "such as /digest {example}."
+            "Send /digest for this week so far, or /digest followed by a week that has started, "
+            "written as YYYY-Www, such as /digest {example}."
         ),
         "it": (
-            "Manda /digest per la settimana in corso, oppure /digest e una settimana già iniziata, "
-            "per esempio /digest {example}."
+            "Manda /digest per la settimana in corso, oppure /digest seguito da una settimana già "
+            "iniziata nel formato AAAA-Wss, per esempio /digest {example}."
         ),
     },
     "staff_commands_help": {
@@ -484,16 +517,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "staff_stats": {
         "en": (
             "<b>Bot statistics</b>\n"
-            "Classifications stored: {classifications}\n"
-            "Users: {users}\n"
+            "Answers stored: {classifications}\n"
+            "Users, staff included: {users}\n"
             "Subscribers to the weekly summary: {subscribers}\n"
             "Model: {model_version}\n"
             "Uptime: {uptime}"
         ),
         "it": (
             "<b>Statistiche del bot</b>\n"
-            "Classificazioni conservate: {classifications}\n"
-            "Utenti: {users}\n"
+            "Risposte conservate: {classifications}\n"
+            "Utenti, personale compreso: {users}\n"
             "Iscritti al riepilogo settimanale: {subscribers}\n"
             "Modello: {model_version}\n"
             "In funzione da: {uptime}"
@@ -531,6 +564,53 @@ def command_menu(language: str, staff: bool = False) -> list[tuple[str, str]]:
     """Return the (command, description) pairs of the command menu in `language`."""
     commands = {**CUSTOMER_COMMANDS, **STAFF_COMMANDS} if staff else CUSTOMER_COMMANDS
     return [(command, names.get(language) or names[DEFAULT_LANGUAGE]) for command, names in commands.items()]
+
+
+MONTH_NAMES = {
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+    "it": (
+        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+        "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
+    ),
+}  # fmt: skip
+
+
+def date_range(first: date, last: date, language: str) -> str:
+    """Return the days from `first` to `last` as people write them, such as "23 to 29 November 2026".
+
+    The month and year are written once when both days share them. Italian says "dal 23 al 29
+    novembre 2026", with "1°" for the first of a month and "dall'"/"all'" before 8 and 11.
+    """
+    months = MONTH_NAMES.get(language) or MONTH_NAMES[DEFAULT_LANGUAGE]
+    italian = language == "it"
+
+    def day(moment: date, with_month: bool, with_year: bool) -> str:
+        text = "1°" if italian and moment.day == 1 else str(moment.day)
+        if with_month:
+            text += f" {months[moment.month - 1]}"
+        if with_year:
+            text += f" {moment.year}"
+        return text
+
+    last_text = day(last, with_month=True, with_year=True)
+    if first == last:
+        return last_text
+    first_text = day(
+        first,
+        with_month=first.month != last.month or first.year != last.year,
+        with_year=first.year != last.year,
+    )
+    if not italian:
+        return f"{first_text} to {last_text}"
+    return f"{_italian_preposition('dal', first)}{first_text} {_italian_preposition('al', last)}{last_text}"
+
+
+def _italian_preposition(preposition: str, moment: date) -> str:
+    """Return "dal " or "al ", or their elided "dall'" and "all'" before a day read with a vowel (8, 11)."""
+    return f"{preposition}l'" if moment.day in (8, 11) else f"{preposition} "
 
 
 def colour_name(colour: str, language: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.i18n import Html, class_label, colour_name, translate
+from bot.i18n import Html, class_label, colour_name, date_range, translate
 from insights.charts import MAX_ROWS, comparison_chart
 from storage import Database, PeriodStyle, TrendSummary
 
@@ -30,6 +30,7 @@ __all__ = [
     "CustomerDigest",
     "DigestPeriod",
     "StaffDigest",
+    "WeekLabelError",
     "WeeklySchedule",
     "build_customer_digest",
     "build_staff_digest",
@@ -51,7 +52,7 @@ WEEK = timedelta(days=7)
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SCHEDULE_PATTERN = re.compile(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
-_WEEK_LABEL_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK_LABEL_PATTERN = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 _TAG_PATTERN = re.compile(r"</?[a-zA-Z][^>]*>")
 # Colours named in a customer's summary, the most frequent first.
 MAX_COLOURS = 3
@@ -207,16 +208,34 @@ def due_week(schedule: WeeklySchedule, now: datetime, zone: tzinfo) -> DigestPer
     return week_before(latest_run(schedule, now, zone), zone)
 
 
+class WeekLabelError(ValueError):
+    """A week label that names no week, or names a week that has not started.
+
+    `kind` says which, so that the bot can word it in the user's language: "format" for text
+    that is not a week label, "missing" for a week number the year does not have, "future" for
+    a week that has not started.
+    """
+
+    def __init__(self, kind: str, label: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.label = label
+
+
 def parse_week_label(label: str) -> date:
-    """Return the Monday of an ISO week label such as "2026-W49". Raises ValueError when invalid."""
-    match = _WEEK_LABEL_PATTERN.match(label.strip())
+    """Return the Monday of an ISO week label such as "2026-W49" (or "2026-w49").
+
+    Raises WeekLabelError when the label is not a week label or the year has no such week.
+    """
+    text = label.strip()
+    match = _WEEK_LABEL_PATTERN.match(text)
     if match is None:
-        raise ValueError(f"expected an ISO week such as 2026-W49, got {label!r}")
+        raise WeekLabelError("format", text, f"expected an ISO week such as 2026-W49, got {label!r}")
     year, week = int(match.group(1)), int(match.group(2))
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValueError(f"{year} has no ISO week {week}") from None
+        raise WeekLabelError("missing", f"{year}-W{week:02d}", f"{year} has no ISO week {week}") from None
 
 
 def week_from_label(label: str, zone: tzinfo) -> DigestPeriod:
@@ -228,11 +247,11 @@ def requested_week(label: str, now: datetime, zone: tzinfo) -> DigestPeriod:
     """Return the week named by a label such as "2026-W49", as far as it has gone at `now`.
 
     A past week is returned whole, and the current week up to `now`, as `week_so_far` does.
-    Raises ValueError for an invalid label and for a week that has not started.
+    Raises WeekLabelError for an invalid label and for a week that has not started.
     """
     period = week_from_label(label, zone)
     if period.start > now:
-        raise ValueError(f"week {period.label} has not started yet")
+        raise WeekLabelError("future", period.label, f"week {period.label} has not started yet")
     if period.end > now:
         return week_so_far(now, zone)
     return period
@@ -259,7 +278,7 @@ async def build_staff_digest(
 ) -> StaffDigest:
     """Read the period's aggregates, write the staff digest and draw its chart on a worker thread.
 
-    The users in `staff_user_ids` do not count as customers.
+    The photos and feedback of the users in `staff_user_ids` are left out.
     """
     previous_start, previous_end, start, end = period.utc_bounds()
     trends = await database.trend_summary(
@@ -279,6 +298,8 @@ def render_staff_digest(period: DigestPeriod, trends: TrendSummary, language: st
     title_key = "staff_digest_title" if period.complete else "staff_digest_title_so_far"
     compared_key = "staff_digest_compared" if period.complete else "staff_digest_compared_so_far"
     photos = trends.photos_this_week
+    # Unsure answers have no category, so they are counted in the photos only.
+    unsure = photos - sum(count for _, count in trends.this_week)
     categories = [
         _category_line(row.label, row.this_week, row.change, row.change_ratio, language)
         for row in trends.rows
@@ -290,15 +311,15 @@ def render_staff_digest(period: DigestPeriod, trends: TrendSummary, language: st
         title=translate(title_key, language, week=period.label),
         dates=_dates(period, language),
         photos=photos,
+        unsure=translate("staff_digest_unsure", language, count=unsure) if unsure else "",
         active=trends.active_customers,
         new=trends.new_customers,
         confidence=_percent(trends.average_confidence),
-        confirmed=trends.feedback_confirmed,
-        confirmed_share=_percent(trends.feedback_confirmed / photos if photos else None),
-        corrected=trends.feedback_corrected,
-        corrected_share=_percent(trends.feedback_corrected / photos if photos else None),
+        feedback=_feedback(trends, language),
         compared=translate(compared_key, language, week=period.previous_label),
-        categories="\n".join(categories) if categories else translate("staff_digest_no_garments", language),
+        categories="\n".join(categories)
+        if categories
+        else translate("staff_digest_no_garments", language, week=period.label),
         movers=_movers(trends, language),
     )
 
@@ -316,7 +337,7 @@ def draw_staff_chart(period: DigestPeriod, trends: TrendSummary, language: str) 
         rows[:MAX_ROWS],
         current_label=current_label,
         previous_label=previous_label,
-        empty_text=plain_text(translate("no_data", language)),
+        empty_text=plain_text(translate("staff_chart_empty", language)),
     )
 
 
@@ -326,6 +347,21 @@ def _category_line(label: str, count: int, change: int, change_ratio: float | No
     if change_ratio is None:
         return f"{name}: {count} ({change:+d})"
     return f"{name}: {count} ({change:+d}, {change_ratio:+.0%})"
+
+
+def _feedback(trends: TrendSummary, language: str) -> Html:
+    """Return the line on confirmed and corrected answers, with their share of the week's photos."""
+    photos = trends.photos_this_week
+    if not photos:
+        return translate("staff_digest_no_feedback", language)
+    return translate(
+        "staff_digest_feedback",
+        language,
+        confirmed=trends.feedback_confirmed,
+        confirmed_share=_percent(trends.feedback_confirmed / photos),
+        corrected=trends.feedback_corrected,
+        corrected_share=_percent(trends.feedback_corrected / photos),
+    )
 
 
 def _movers(trends: TrendSummary, language: str) -> Html:
@@ -401,9 +437,7 @@ def _comparison(style: PeriodStyle, language: str) -> Html:
 
 
 def _dates(period: DigestPeriod, language: str) -> Html:
-    return translate(
-        "digest_dates", language, first=period.first_day.isoformat(), last=period.last_day.isoformat()
-    )
+    return Html(html.escape(date_range(period.first_day, period.last_day, language), quote=False))
 
 
 def _percent(share: float | None) -> str:

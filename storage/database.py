@@ -377,7 +377,7 @@ class Database:
 
         By default the week is the 7 days from `week_start` and the week before is the 7 days
         before it. Pass the other bounds for a calendar week in a local time zone, or for a week
-        so far. The users in `staff_user_ids` do not count as customers. Raises ValueError when a
+        so far. The users in `staff_user_ids` are left out of every figure. Raises ValueError when a
         bound is naive or the bounds are out of order.
         """
         async with self._transaction("BEGIN") as connection:

@@ -2,7 +2,8 @@
 
 The result contains aggregates only, never a user id, so it can be shown to staff as it is.
 Label counts use confident classifications. Photo, customer and confidence figures use every
-classification. Users passed as staff are left out of the customer counts.
+classification. Users passed as staff are left out of every figure: their test photos are not
+customers' trends.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ async def load_trend_summary(
     `previous_end`. Each span includes its start and excludes its end. By default each span is
     7 days of 24 hours and last week ends where this week starts. A calendar week in a local
     time zone passes its own bounds, because a week with a daylight-saving change is an hour
-    shorter or longer. The users in `staff_user_ids` do not count as active or new customers.
+    shorter or longer. The photos, feedback and first visits of the users in `staff_user_ids`
+    are left out.
     Raises ValueError when a bound is naive or the spans are out of order.
     The caller runs this inside one read transaction so that the figures agree.
     """
@@ -91,9 +93,8 @@ async def load_trend_summary(
         "previous_end": format_timestamp(previous_end),
         "start": format_timestamp(week_start),
         "end": format_timestamp(week_end),
+        "staff": json.dumps(sorted(staff_user_ids)),
     }
-    start, end = bounds["start"], bounds["end"]
-    staff = json.dumps(sorted(staff_user_ids))
 
     # The outer range lets SQLite use the index on created_at. The OR leaves out any gap
     # between the two spans.
@@ -106,6 +107,7 @@ async def load_trend_summary(
         WHERE status = 'confident' AND created_at >= :previous_start AND created_at < :end
           AND ((created_at >= :start AND created_at < :end)
                OR (created_at >= :previous_start AND created_at < :previous_end))
+          AND user_id NOT IN (SELECT value FROM json_each(:staff))
         GROUP BY label
         """,
         bounds,
@@ -114,28 +116,32 @@ async def load_trend_summary(
 
     async with connection.execute(
         """
-        SELECT COUNT(*),
-               COUNT(DISTINCT CASE WHEN user_id NOT IN (SELECT value FROM json_each(?)) THEN user_id END),
-               AVG(confidence)
-        FROM classifications
-        WHERE created_at >= ? AND created_at < ?
+        SELECT COUNT(*), COUNT(DISTINCT user_id), AVG(confidence) FROM classifications
+        WHERE created_at >= :start AND created_at < :end
+          AND user_id NOT IN (SELECT value FROM json_each(:staff))
         """,
-        (staff, start, end),
+        bounds,
     ) as cursor:
         photos, active_customers, average_confidence = await cursor.fetchone()
 
     async with connection.execute(
         """
         SELECT COUNT(*) FROM users
-        WHERE first_seen >= ? AND first_seen < ? AND id NOT IN (SELECT value FROM json_each(?))
+        WHERE first_seen >= :start AND first_seen < :end
+          AND id NOT IN (SELECT value FROM json_each(:staff))
         """,
-        (start, end, staff),
+        bounds,
     ) as cursor:
         (new_customers,) = await cursor.fetchone()
 
     async with connection.execute(
-        "SELECT verdict, COUNT(*) FROM feedback WHERE created_at >= ? AND created_at < ? GROUP BY verdict",
-        (start, end),
+        """
+        SELECT verdict, COUNT(*) FROM feedback
+        WHERE created_at >= :start AND created_at < :end
+          AND user_id NOT IN (SELECT value FROM json_each(:staff))
+        GROUP BY verdict
+        """,
+        bounds,
     ) as cursor:
         verdict_counts = dict(await cursor.fetchall())
 

@@ -121,10 +121,14 @@ async def handle_mystyle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def handle_trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show what all customers sent in the last 7 days against the 7 before: aggregates only."""
+    """Show what all customers sent in the last 7 days against the 7 before: aggregates only.
+
+    The staff members' own photos are left out, as in the staff digest.
+    """
     language = await language_of(update, context)
     now = utc_now()
-    trends = await services_of(context).database.trend_summary(now - timedelta(days=7))
+    staff = context.bot_data["settings"].digest.staff_user_ids
+    trends = await services_of(context).database.trend_summary(now - timedelta(days=7), staff_user_ids=staff)
     if not trends.rows:
         await update.effective_message.reply_text(translate("trends_empty", language))
         return

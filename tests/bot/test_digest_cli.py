@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
+from bot.i18n import date_range
 from storage import ClassificationRecord, Database
 
 ROME = ZoneInfo("Europe/Rome")
@@ -19,6 +20,7 @@ ROME = ZoneInfo("Europe/Rome")
 def digest_environment(monkeypatch):
     """Digest variables for the preview, and no token: the preview must not need one."""
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("FASHION_STAFF_CHAT_IDS", raising=False)
     monkeypatch.setenv("FASHION_STAFF_LANGUAGE", "en")
     monkeypatch.setenv("FASHION_TIMEZONE", "Europe/Rome")
 
@@ -75,7 +77,7 @@ def test_preview_prints_plain_text_and_writes_chart(digest_environment, database
 
     output = capsys.readouterr().out
     assert status == 0
-    assert output.startswith("Weekly digest 2025-W49\n2025-12-01 to 2025-12-07\n")
+    assert output.startswith("Weekly digest 2025-W49\n1 to 7 December 2025\n")
     assert "Dress: 2 (+2)\nCoat: 0 (-1, -100%)" in output
     assert "<b>" not in output
     chart_path = output_dir / "digest-2025-W49.png"
@@ -96,9 +98,7 @@ def test_preview_of_current_week_is_so_far(digest_environment, database_path, tm
 
     output = capsys.readouterr().out
     assert status == 0
-    assert output.startswith(
-        f"Digest of {year}-W{week:02d} so far\n{monday.isoformat()} to {now.date().isoformat()}\n"
-    )
+    assert output.startswith(f"Digest of {year}-W{week:02d} so far\n{date_range(monday, now.date(), 'en')}\n")
 
 
 def test_preview_rejects_future_week(digest_environment, database_path, tmp_path, capsys):

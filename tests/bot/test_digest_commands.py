@@ -21,6 +21,7 @@ from bot.config import DigestSettings
 from bot.i18n import translate
 from classifier.inference import GarmentClassifier
 from storage import ClassificationRecord, Database
+from tests.conftest import DEMO_PHOTOS_DIR
 
 ROME = ZoneInfo("Europe/Rome")
 STAFF_MEMBER = 3101
@@ -60,6 +61,10 @@ async def staff_bot(settings):
         ]
         for number, (label, created_at) in enumerate(photos):
             await database.record_classification(_record(number, label, created_at))
+        # A staff member trying the bot: left out of the digest and of /trends.
+        await database.record_classification(
+            dataclasses.replace(_record(9, "Sneaker", NOW - timedelta(hours=3)), user_id=STAFF_MEMBER)
+        )
         # The week due at the clock's time was already sent, so the catch-up at start sends nothing.
         for chat_id in (STAFF_MEMBER, STAFF_GROUP):
             await database.record_delivery("2026-W49", "staff", chat_id, "sent", NOW - timedelta(days=2))
@@ -121,12 +126,13 @@ async def test_staff_digest_so_far(staff_bot, emulator):
 
     assert reply.method == "sendPhoto"
     assert reply.caption.startswith(
-        "<b>Riepilogo della settimana 2026-W50 finora</b>\ndal 2026-12-07 al 2026-12-09\n"
+        "<b>Riepilogo della settimana 2026-W50 finora</b>\ndal 7 al 9 dicembre 2026\n"
     )
-    assert "Foto classificate: 2" in reply.caption
+    assert "Foto classificate: 2\n" in reply.caption
     assert "(variazione rispetto agli stessi giorni della settimana 2026-W49)" in reply.caption
     assert "Vestito: 2 (+1, +100%)" in reply.caption
     assert "Cappotto" not in reply.caption
+    assert "Sneaker" not in reply.caption
     assert Image.open(io.BytesIO(reply.photo_bytes)).format == "PNG"
 
 
@@ -136,8 +142,8 @@ async def test_staff_stats(staff_bot, emulator, shipped_model):
     reply = await _command(emulator, staff, "/stats")
 
     assert reply.text.startswith("<b>Statistiche del bot</b>\n")
-    assert "Classificazioni conservate: 4" in reply.text
-    assert "Utenti: 1" in reply.text
+    assert "Risposte conservate: 5" in reply.text
+    assert "Utenti, personale compreso: 1" in reply.text
     assert "Iscritti al riepilogo settimanale: 1" in reply.text
     assert f"Modello: {GarmentClassifier(shipped_model).model_version}" in reply.text
     assert "In funzione da: 0 min" in reply.text
@@ -164,22 +170,33 @@ async def test_staff_group_gets_digest(staff_bot, emulator):
 async def test_staff_digest_of_named_week(staff_bot, emulator):
     staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
 
-    reply = await _command(emulator, staff, "/digest 2026-W49")
+    reply = await _command(emulator, staff, "/digest 2026-w49")
 
     assert reply.method == "sendPhoto"
-    assert reply.caption.startswith("<b>Riepilogo settimanale 2026-W49</b>\ndal 2026-11-30 al 2026-12-06\n")
+    assert reply.caption.startswith(
+        "<b>Riepilogo settimanale 2026-W49</b>\ndal 30 novembre al 6 dicembre 2026\n"
+    )
     assert "Vestito: 1 (+1)" in reply.caption
     assert "Cappotto: 1 (+1)" in reply.caption
 
 
-@pytest.mark.parametrize("arguments", ["2026-W60", "next", "2027-W10", "2026-W48 2026-W49"])
-async def test_staff_digest_bad_week_gets_usage(staff_bot, emulator, arguments):
+@pytest.mark.parametrize(
+    ("arguments", "reason", "label"),
+    [
+        ("2026-W60", "digest_week_missing", "2026-W60"),
+        ("next", "digest_week_format", "next"),
+        ("2027-W10", "digest_week_future", "2027-W10"),
+        ("2026-W48 2026-W49", "digest_week_format", "2026-W48 2026-W49"),
+    ],
+)
+async def test_staff_digest_bad_week_says_why(staff_bot, emulator, arguments, reason, label):
     staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
 
     reply = await _command(emulator, staff, f"/digest {arguments}")
 
     assert reply.method == "sendMessage"
-    assert reply.text == translate("digest_usage", "it", example="2026-W49")
+    usage = translate("digest_usage", "it", example="2026-W49")
+    assert reply.text == f"{translate(reason, 'it', label=label)}\n{usage}"
     assert emulator.count_calls("sendPhoto", chat_id=STAFF_MEMBER) == 0
 
 
@@ -224,3 +241,20 @@ async def test_command_menus_by_language_and_staff_chat(settings, emulator, capl
         line.startswith("Staff chat 2 of FASHION_STAFF_CHAT_IDS cannot be reached") for line in warnings
     )
     assert not any(line.startswith("Staff chat 1 of") for line in warnings)
+
+
+async def test_trends_leave_out_staff_photos(settings, emulator):
+    # /trends goes by the real clock, so the photos are sent now rather than stored beforehand.
+    staff_settings = dataclasses.replace(settings, digest=DigestSettings(staff_chat_ids=(STAFF_MEMBER,)))
+    staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
+    customer = emulator.user(id=CUSTOMER, first_name="Anna", language_code="en")
+    coat = (DEMO_PHOTOS_DIR / "coat.jpg").read_bytes()
+
+    async with running(build_application(staff_settings)):
+        for user in (staff, customer, customer):
+            count = len(emulator.sent_messages(chat_id=user.id)) + 1
+            emulator.send_photo(user, coat)
+            await emulator.wait_for_messages_async(user.id, count, timeout=15)
+        reply = await _command(emulator, customer, "/trends")
+
+    assert "Coat: 2 (+2)" in reply.caption

@@ -166,8 +166,8 @@ async def test_catch_up_sends_missed_week_once(digest_settings, clock, emulator,
         assert emulator.sent_messages(user_id) == []
 
     anna = emulator.sent_messages(ANNA)[0]
-    assert anna.text.startswith("<b>Your week in style</b>\n2026-11-30 to 2026-12-06")
-    assert "Garments this week: 1 (Dress 1)" in anna.text
+    assert anna.text.startswith("<b>Your week in style</b>\n30 November to 6 December 2026")
+    assert "Garments of the week: 1 (Dress 1)" in anna.text
     assert "usual favourite is <b>Coat</b>" in anna.text
     carla = emulator.sent_messages(CARLA)[0]
     assert carla.text.startswith("<b>La tua settimana di stile</b>")
@@ -196,7 +196,7 @@ async def test_staff_get_digest_with_chart(digest_settings, clock, emulator, wee
     for chat_id in STAFF_IDS:
         (message,) = emulator.sent_messages(chat_id)
         assert message.method == "sendPhoto"
-        assert message.caption.startswith("<b>Weekly digest 2026-W49</b>\n2026-11-30 to 2026-12-06")
+        assert message.caption.startswith("<b>Weekly digest 2026-W49</b>\n30 November to 6 December 2026")
         assert "Photos classified: 4" in message.caption
         assert "Customers: 4 active, 0 new" in message.caption
         assert "Dress: 4 (+4)" in message.caption

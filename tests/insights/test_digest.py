@@ -11,6 +11,7 @@ from PIL import Image
 
 from insights.digest import (
     DEFAULT_SCHEDULE,
+    WeekLabelError,
     WeeklySchedule,
     build_customer_digest,
     build_staff_digest,
@@ -21,6 +22,7 @@ from insights.digest import (
     plain_text,
     render_customer_digest,
     render_staff_digest,
+    requested_week,
     week_before,
     week_from_label,
     week_of,
@@ -160,18 +162,34 @@ def test_week_label_parses(label, monday):
     assert week_from_label(label, ROME).label == label
 
 
+@pytest.mark.parametrize("typed", ["2026-w49", " 2026-W49 "])
+def test_week_label_forgives_case_and_spaces(typed):
+    assert week_from_label(typed, ROME).label == "2026-W49"
+
+
+def test_week_label_with_one_digit_names_the_week():
+    assert week_from_label("2026-W5", ROME).label == "2026-W05"
+
+
 @pytest.mark.parametrize(
-    ("label", "message"),
+    ("label", "kind", "message"),
     [
-        ("2026-49", "expected an ISO week such as 2026-W49"),
-        ("2026-W5", "expected an ISO week such as 2026-W49"),
-        ("2025-W53", "2025 has no ISO week 53"),
-        ("2026-W00", "2026 has no ISO week 0"),
+        ("2026-49", "format", "expected an ISO week such as 2026-W49"),
+        ("2026-W123", "format", "expected an ISO week such as 2026-W49"),
+        ("2025-W53", "missing", "2025 has no ISO week 53"),
+        ("2026-W00", "missing", "2026 has no ISO week 0"),
     ],
 )
-def test_week_label_rejects(label, message):
-    with pytest.raises(ValueError, match=message):
+def test_week_label_rejects(label, kind, message):
+    with pytest.raises(WeekLabelError, match=message) as caught:
         parse_week_label(label)
+    assert caught.value.kind == kind
+
+
+def test_requested_week_refuses_a_week_not_started():
+    with pytest.raises(WeekLabelError, match="2026-W51 has not started") as caught:
+        requested_week("2026-W51", _rome(2026, 12, 9, 11, 15), ROME)
+    assert caught.value.kind == "future"
 
 
 def test_week_so_far_compares_same_span():
@@ -249,11 +267,12 @@ BUSY_WEEK = _trends(
 def test_staff_digest_in_english():
     text = render_staff_digest(week_of(WEEK_49, ROME), BUSY_WEEK, "en")
 
-    assert text.startswith("<b>Weekly digest 2026-W49</b>\n2026-11-30 to 2026-12-06\n")
-    assert "Photos classified: 20" in text
+    assert text.startswith("<b>Weekly digest 2026-W49</b>\n30 November to 6 December 2026\n")
+    # 12 + 5 + 2 of the 20 photos have a category.
+    assert "Photos classified: 20 (unsure, so left out of the categories: 1)\n" in text
     assert "Customers: 7 active, 2 new" in text
     assert "Average confidence: 83%" in text
-    assert "Answers confirmed by customers: 4 (20% of the week's), corrected: 1 (5%)" in text
+    assert "Answers confirmed by customers: 4 (20% of the week's photos), corrected: 1 (5%)" in text
     assert "<b>Categories</b> (change against 2026-W48)" in text
     assert "Dress: 12 (+3, +33%)\nCoat: 5 (-3, -38%)\nSneaker: 2 (+2)" in text
     assert "Rising: <b>Dress</b>\nFalling: <b>Coat</b>" in text
@@ -262,10 +281,11 @@ def test_staff_digest_in_english():
 def test_staff_digest_in_italian():
     text = render_staff_digest(week_of(WEEK_49, ROME), BUSY_WEEK, "it")
 
-    assert text.startswith("<b>Riepilogo settimanale 2026-W49</b>\ndal 2026-11-30 al 2026-12-06\n")
-    assert "Foto classificate: 20" in text
-    assert "Clienti: 7 attivi, 2 nuovi" in text
-    assert "Risposte confermate dai clienti: 4 (20% di quelle della settimana), corrette: 1 (5%)" in text
+    assert text.startswith("<b>Riepilogo settimanale 2026-W49</b>\ndal 30 novembre al 6 dicembre 2026\n")
+    assert "Foto classificate: 20 (incerte, quindi escluse dalle categorie: 1)\n" in text
+    assert "Clienti attivi: 7, nuovi: 2" in text
+    assert "Affidabilità media delle risposte: 83%" in text
+    assert "Risposte confermate dai clienti: 4 (20% delle foto della settimana), corrette: 1 (5%)" in text
     assert "Vestito: 12 (+3, +33%)" in text
     assert "In crescita: <b>Vestito</b>" in text
     assert "In calo: <b>Cappotto</b>" in text
@@ -274,10 +294,11 @@ def test_staff_digest_in_italian():
 def test_staff_digest_of_empty_week():
     text = render_staff_digest(week_of(WEEK_49, ROME), _trends(), "en")
 
-    assert "Photos classified: 0" in text
+    assert "Photos classified: 0\n" in text
     assert "Average confidence: -" in text
-    assert "Answers confirmed by customers: 0 (- of the week's), corrected: 0 (-)" in text
-    assert "No garments this week." in text
+    assert "No answers to confirm or correct." in text
+    assert "Answers confirmed" not in text
+    assert "No garments with a sure answer in 2026-W49." in text
     assert "No category rose or fell." in text
 
 
@@ -285,7 +306,7 @@ def test_staff_digest_so_far_says_so():
     period = week_so_far(_rome(2026, 12, 9, 11, 15), ROME)
     text = render_staff_digest(period, BUSY_WEEK, "en")
 
-    assert text.startswith("<b>Digest of 2026-W50 so far</b>\n2026-12-07 to 2026-12-09\n")
+    assert text.startswith("<b>Digest of 2026-W50 so far</b>\n7 to 9 December 2026\n")
     assert "(change against the same days of 2026-W49)" in text
 
 
@@ -315,8 +336,8 @@ def test_customer_summary_changed_favourite():
     )
     text = render_customer_digest(week_of(WEEK_49, ROME), style, "en")
 
-    assert text.startswith("<b>Your week in style</b>\n2026-11-30 to 2026-12-06\n")
-    assert "Garments this week: 3 (Dress 2, Sneaker 1)" in text
+    assert text.startswith("<b>Your week in style</b>\n30 November to 6 December 2026\n")
+    assert "Garments of the week: 3 (Dress 2, Sneaker 1)" in text
     assert "Colours: red, white, black\n" in text
     assert "you chose <b>Dress</b> most, while your usual favourite is <b>Coat</b>" in text
     assert "/unsubscribe" in text
@@ -332,7 +353,7 @@ def test_customer_summary_as_usual_in_italian():
     )
     text = render_customer_digest(week_of(WEEK_49, ROME), style, "it")
 
-    assert "Capi di questa settimana: 1 (Cappotto 1)" in text
+    assert "Capi della settimana: 1 (Cappotto 1)" in text
     assert "Colori: azzurro" in text
     assert "Il tuo preferito di questa settimana è <b>Cappotto</b>, come sempre." in text
 
@@ -341,7 +362,7 @@ def test_customer_summary_first_week():
     style = _style(by_label=(("Bag", 1),), favourite="Bag")
     text = render_customer_digest(week_of(WEEK_49, ROME), style, "en")
 
-    assert "Garments this week: 1 (Bag 1)" in text
+    assert "Garments of the week: 1 (Bag 1)" in text
     assert "Colours: not enough photos yet" in text
     assert "Your usual style will show here" in text
 

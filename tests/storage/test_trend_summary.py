@@ -94,15 +94,20 @@ async def test_activity_counts(two_weeks):
     assert summary.average_confidence == pytest.approx((0.9 + 0.8 + 0.7 + 0.6 + 0.5 + 0.4) / 6)
 
 
-async def test_staff_are_not_customers(two_weeks):
-    # The third and fourth users are staff members trying the bot: new this week, and active.
-    staff = (CUSTOMERS[2], CUSTOMERS[3], 777)
+async def test_staff_are_left_out(two_weeks):
+    # The second and third users are staff members trying the bot.
+    staff = (CUSTOMERS[1], CUSTOMERS[2], 777)
 
     summary = await two_weeks.trend_summary(WEEK_START, staff_user_ids=staff)
 
+    assert summary.this_week == (("Coat", 1), ("Dress", 1), ("Shirt", 1))
+    assert summary.last_week == (("Coat", 1), ("Dress", 1))
+    assert summary.photos_this_week == 4
     assert summary.active_customers == 2
-    assert summary.new_customers == 0
-    assert summary.photos_this_week == 6
+    # The third user's first visit is this week, but staff are not new customers.
+    assert summary.new_customers == 1
+    assert summary.average_confidence == pytest.approx((0.9 + 0.6 + 0.5 + 0.4) / 4)
+    assert (summary.feedback_confirmed, summary.feedback_corrected) == (1, 1)
 
 
 async def test_feedback_counts(two_weeks):
