@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import zipfile
 from collections.abc import Callable, Sequence
@@ -89,8 +90,6 @@ def _command_health(arguments: argparse.Namespace) -> int:
 
 
 def _command_backup(arguments: argparse.Namespace) -> int:
-    import sqlite3
-
     from storage.backup import backup_database_file
 
     source = _database_path(arguments)
@@ -188,14 +187,31 @@ def _command_digest(arguments: argparse.Namespace) -> int:
     else:
         period = week_before(now, settings.timezone)
 
-    text, chart = asyncio.run(
-        _preview_staff_digest(database_path, period, settings.staff_language, settings.staff_user_ids)
-    )
-    arguments.output_dir.mkdir(parents=True, exist_ok=True)
+    staff = settings.staff_user_ids
+    try:
+        text, chart = asyncio.run(
+            _preview_staff_digest(database_path, period, settings.staff_language, staff)
+        )
+    except sqlite3.DatabaseError as error:
+        print(f"fashion-assistant: error: cannot read {database_path}: {error}", file=sys.stderr)
+        return 1
     chart_path = arguments.output_dir / f"digest-{period.label}.png"
-    chart_path.write_bytes(chart)
+    try:
+        arguments.output_dir.mkdir(parents=True, exist_ok=True)
+        chart_path.write_bytes(chart)
+    except OSError as error:
+        print(
+            f"fashion-assistant: error: --output-dir: cannot write {chart_path}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 1
     print(text)
     print(f"\nChart written to {chart_path}")
+    # The bot reads the same setting, so a preview without it would count staff as customers.
+    if staff:
+        print(f"Left out as staff: {len(staff)} user(s) of FASHION_STAFF_CHAT_IDS")
+    else:
+        print("FASHION_STAFF_CHAT_IDS names no staff member here, so every user counts as a customer")
     return 0
 
 
@@ -580,7 +596,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 
     try:
-        return arguments.handler(arguments)
+        status = arguments.handler(arguments)
+        sys.stdout.flush()
+        return status
     except ConfigError as error:
         _print_config_error(error)
         return 2
@@ -590,8 +608,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelLoadError, InvalidModelError) as error:
         print(f"fashion-assistant: error: {error}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as error:
+        print(f"fashion-assistant: error: the database cannot be read: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of the output went away, as `| head` does. Python would report it again when
+        # it flushes stdout at exit, so stdout now points at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

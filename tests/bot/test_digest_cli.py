@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +17,7 @@ from bot.i18n import date_range
 from storage import ClassificationRecord, Database
 
 ROME = ZoneInfo("Europe/Rome")
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -147,3 +151,64 @@ def test_preview_rejects_bad_timezone(digest_environment, database_path, tmp_pat
 
     assert status == 2
     assert "FASHION_TIMEZONE: unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+
+
+def test_preview_says_whether_staff_are_left_out(
+    digest_environment, database_path, tmp_path, monkeypatch, capsys
+):
+    arguments = ["digest", "--preview", "--week", "2025-W49", "--database", str(database_path)]
+    arguments += ["--output-dir", str(tmp_path)]
+
+    assert main(arguments) == 0
+    output = capsys.readouterr().out
+    assert "Dress: 2 (+2)" in output
+    assert "FASHION_STAFF_CHAT_IDS names no staff member here, so every user counts as a customer" in output
+
+    # User 7, who sent every photo, is a staff member: the bot's digest leaves their photos out.
+    monkeypatch.setenv("FASHION_STAFF_CHAT_IDS", "7,-1001234")
+    assert main(arguments) == 0
+    output = capsys.readouterr().out
+    assert "Photos classified: 0\n" in output
+    assert "Dress" not in output
+    assert "Left out as staff: 1 user(s) of FASHION_STAFF_CHAT_IDS" in output
+
+
+def test_preview_of_a_file_that_is_not_a_database(digest_environment, tmp_path, capsys):
+    photo = tmp_path / "bag.jpg"
+    Image.new("RGB", (8, 8)).save(photo)
+    before = photo.read_bytes()
+
+    status = main(["digest", "--preview", "--database", str(photo), "--output-dir", str(tmp_path)])
+
+    assert status == 1
+    error = capsys.readouterr().err
+    assert f"cannot read {photo}: file is not a database" in error
+    assert "Traceback" not in error
+    assert photo.read_bytes() == before
+
+
+def test_preview_output_dir_that_is_a_file(digest_environment, database_path, tmp_path, capsys):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("keep me")
+
+    status = main(
+        ["digest", "--preview", "--database", str(database_path), "--output-dir", str(not_a_folder)]
+    )
+
+    assert status == 1
+    assert f"--output-dir: cannot write {not_a_folder}/digest-" in capsys.readouterr().err
+    assert not_a_folder.read_text() == "keep me"
+
+
+def test_preview_into_a_closed_pipe_ends_quietly(digest_environment, database_path, tmp_path):
+    """`digest --preview | head -1` must not end in a stack trace when head stops reading."""
+    command = [sys.executable, "-m", "bot", "digest", "--preview", "--database", str(database_path)]
+    command += ["--output-dir", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPOSITORY)
+    # The reader goes away before the preview is printed: starting Python alone takes longer.
+    process.stdout.close()
+    _, error = process.communicate(timeout=120)
+
+    assert process.returncode == 1
+    assert b"Traceback" not in error
+    assert b"BrokenPipeError" not in error
