@@ -581,7 +581,7 @@ MONTH_NAMES = {
 def date_range(first: date, last: date, language: str) -> str:
     """Return the days from `first` to `last` as people write them, such as "23 to 29 November 2026".
 
-    The month and year are written once when both days share them. Italian says "dal 23 al 29
+    The month and year are written once when both days share them. In Italian it reads "dal 23 al 29
     novembre 2026", with "1°" for the first of a month and "dall'"/"all'" before 8 and 11.
     """
     months = MONTH_NAMES.get(language) or MONTH_NAMES[DEFAULT_LANGUAGE]

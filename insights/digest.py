@@ -211,7 +211,7 @@ def due_week(schedule: WeeklySchedule, now: datetime, zone: tzinfo) -> DigestPer
 class WeekLabelError(ValueError):
     """A week label that names no week, or names a week that has not started.
 
-    `kind` says which, so that the bot can word it in the user's language: "format" for text
+    `kind` names the case, so that the bot can word it in the user's language: "format" for text
     that is not a week label, "missing" for a week number the year does not have, "future" for
     a week that has not started.
     """
@@ -298,7 +298,7 @@ def render_staff_digest(period: DigestPeriod, trends: TrendSummary, language: st
     title_key = "staff_digest_title" if period.complete else "staff_digest_title_so_far"
     compared_key = "staff_digest_compared" if period.complete else "staff_digest_compared_so_far"
     photos = trends.photos_this_week
-    # Unsure answers have no category, so they are counted in the photos only.
+    # Unsure classifications have no category, so they are counted in the photos only.
     unsure = photos - sum(count for _, count in trends.this_week)
     categories = [
         _category_line(row.label, row.this_week, row.change, row.change_ratio, language)
@@ -350,7 +350,7 @@ def _category_line(label: str, count: int, change: int, change_ratio: float | No
 
 
 def _feedback(trends: TrendSummary, language: str) -> Html:
-    """Return the line on confirmed and corrected answers, with their share of the week's photos."""
+    """Return the line on confirmed and corrected classifications, with their share of the week's photos."""
     photos = trends.photos_this_week
     if not photos:
         return translate("staff_digest_no_feedback", language)
