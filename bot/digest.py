@@ -64,6 +64,8 @@ RETRY_JOB_NAME = "digest-retry"
 # After a run with failed deliveries, another run is due this many seconds later. It resends only
 # to the chats that failed, until they reach MAX_DELIVERY_ATTEMPTS.
 RETRY_DELAY_SECONDS = 30 * 60
+# Characters of a rejected /digest argument quoted back in the reply.
+MAX_QUOTED_WEEK = 40
 # Key of the DigestSender in `application.bot_data`.
 SENDER_KEY = "digest_sender"
 
@@ -446,7 +448,9 @@ async def handle_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except WeekLabelError as error:
         logger.info("Rejected /digest arguments: %s", error)
         language = context.bot_data["settings"].digest.staff_language
-        reason = translate(f"digest_week_{error.kind}", language, label=error.label)
+        # A long text quoted whole could push the reply past Telegram's message limit.
+        label = error.label if len(error.label) <= MAX_QUOTED_WEEK else error.label[:MAX_QUOTED_WEEK] + "…"
+        reason = translate(f"digest_week_{error.kind}", language, label=label)
         usage = translate("digest_usage", language, example=sender.last_full_week())
         await update.effective_message.reply_text(f"{reason}\n{usage}")
         return

@@ -200,6 +200,16 @@ async def test_staff_digest_bad_week_says_why(staff_bot, emulator, arguments, re
     assert emulator.count_calls("sendPhoto", chat_id=STAFF_MEMBER) == 0
 
 
+async def test_staff_digest_long_argument_is_shortened(staff_bot, emulator):
+    staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
+
+    reply = await _command(emulator, staff, "/digest " + "x" * 3000)
+
+    assert reply.method == "sendMessage"
+    assert reply.text.startswith(f"«{'x' * 40}…» non è una settimana.\n")
+    assert len(reply.text) < 400
+
+
 async def test_help_lists_staff_commands_for_staff(staff_bot, emulator):
     staff = emulator.user(id=STAFF_MEMBER, first_name="Sara", language_code="en")
     customer = emulator.user(id=CUSTOMER, first_name="Anna", language_code="en")
