@@ -474,8 +474,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "digest_week_format": {"en": "“{label}” is not a week.", "it": "«{label}» non è una settimana."},
     "digest_week_missing": {
-        "en": "There is no week {label}: that year has fewer weeks.",
-        "it": "La settimana {label} non esiste: quell'anno ha meno settimane.",
+        "en": "There is no week {label}: weeks run from W01 to W52, or to W53 in some years.",
+        "it": "La settimana {label} non esiste: le settimane vanno da W01 a W52, o a W53 in alcuni anni.",
+    },
+    "digest_week_year": {
+        "en": "There are no digests from the year {label}.",
+        "it": "Non ci sono riepiloghi dell'anno {label}.",
     },
     "digest_week_future": {
         "en": "Week {label} has not started yet.",

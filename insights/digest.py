@@ -52,6 +52,10 @@ WEEK = timedelta(days=7)
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SCHEDULE_PATTERN = re.compile(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
+# Years a week label may name. A week of year 1 or 9999 would reach outside Python's dates when the
+# week before or after it is computed, and the bot has no digests from before 2000.
+MIN_WEEK_YEAR = 2000
+MAX_WEEK_YEAR = 9998
 _WEEK_LABEL_PATTERN = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 _TAG_PATTERN = re.compile(r"</?[a-zA-Z][^>]*>")
 # Colours named in a customer's summary, the most frequent first.
@@ -212,8 +216,8 @@ class WeekLabelError(ValueError):
     """A week label that names no week, or names a week that has not started.
 
     `kind` names the case, so that the bot can word it in the user's language: "format" for text
-    that is not a week label, "missing" for a week number the year does not have, "future" for
-    a week that has not started.
+    that is not a week label, "year" for a year out of range, "missing" for a week number the
+    year does not have, "future" for a week that has not started.
     """
 
     def __init__(self, kind: str, label: str, message: str) -> None:
@@ -232,6 +236,10 @@ def parse_week_label(label: str) -> date:
     if match is None:
         raise WeekLabelError("format", text, f"expected an ISO week such as 2026-W49, got {label!r}")
     year, week = int(match.group(1)), int(match.group(2))
+    if not MIN_WEEK_YEAR <= year <= MAX_WEEK_YEAR:
+        raise WeekLabelError(
+            "year", f"{year:04d}", f"the year must be from {MIN_WEEK_YEAR} to {MAX_WEEK_YEAR}, got {year:04d}"
+        )
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError:

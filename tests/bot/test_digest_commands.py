@@ -186,6 +186,8 @@ async def test_staff_digest_of_named_week(staff_bot, emulator):
         ("2026-W60", "digest_week_missing", "2026-W60"),
         ("next", "digest_week_format", "next"),
         ("2027-W10", "digest_week_future", "2027-W10"),
+        ("0001-W01", "digest_week_year", "0001"),
+        ("9999-W52", "digest_week_year", "9999"),
         ("2026-W48 2026-W49", "digest_week_format", "2026-W48 2026-W49"),
     ],
 )

@@ -178,6 +178,8 @@ def test_week_label_with_one_digit_names_the_week():
         ("2026-W123", "format", "expected an ISO week such as 2026-W49"),
         ("2025-W53", "missing", "2025 has no ISO week 53"),
         ("2026-W00", "missing", "2026 has no ISO week 0"),
+        ("0001-W01", "year", "the year must be from 2000 to 9998, got 0001"),
+        ("9999-W52", "year", "the year must be from 2000 to 9998, got 9999"),
     ],
 )
 def test_week_label_rejects(label, kind, message):
