@@ -36,7 +36,7 @@ from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, command_menu
 from bot.services import BotServices
 from bot.shutdown import GracefulApplication, InFlightUpdateProcessor
 from bot.update_log import logged
-from storage import Database, utc_now
+from storage import Database, ForeignDatabaseError, utc_now
 
 __all__ = ["build_application", "run", "run_polling", "run_webhook", "running"]
 
@@ -130,6 +130,10 @@ def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
     async def post_init(application: Application) -> None:
         try:
             database = await Database.open(settings.database_path)
+        except ForeignDatabaseError as error:
+            raise ConfigError(
+                f"FASHION_DATABASE: {error}. Set it to the bot's own database file, or to a new path."
+            ) from error
         except (OSError, sqlite3.Error) as error:
             raise ConfigError(
                 f"FASHION_DATABASE {settings.database_path} cannot be opened ({error}). "

@@ -222,7 +222,7 @@ async def _preview_staff_digest(
     from insights.digest import build_staff_digest, plain_text
     from storage import Database
 
-    database = await Database.open(database_path)
+    database = await Database.open(database_path, existing_only=True)
     try:
         digest = await build_staff_digest(database, period, language, staff_user_ids)
     finally:

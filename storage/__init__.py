@@ -3,7 +3,7 @@
 The schema is versioned and migrated on open. Nothing here imports `telegram`.
 """
 
-from storage.database import Database
+from storage.database import Database, ForeignDatabaseError
 from storage.records import (
     CLASSIFICATION_STATUSES,
     DELIVERY_KINDS,
@@ -29,6 +29,7 @@ __all__ = [
     "Database",
     "DeliveryRecord",
     "FeedbackRow",
+    "ForeignDatabaseError",
     "PeriodStyle",
     "StyleSummary",
     "Subscriber",

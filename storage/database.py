@@ -94,6 +94,32 @@ def _settle(future: asyncio.Future, result: Any = None, exception: BaseException
         future.set_result(result)
 
 
+class ForeignDatabaseError(sqlite3.DatabaseError):
+    """A file that is not a Fashion Assistant database: another program's SQLite file, or an empty one."""
+
+
+def _check_database_file(path: Path, existing_only: bool) -> None:
+    """Raise ForeignDatabaseError when `path` holds tables but not the bot's.
+
+    A missing, empty or table-less file passes unless `existing_only` is set, because `open`
+    creates the schema there. The check only reads, so a program that wrote the file keeps it as
+    it was. A file that is not SQLite at all raises sqlite3.DatabaseError.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        if existing_only:
+            raise ForeignDatabaseError(f"{path} is empty or missing, not a Fashion Assistant database")
+        return
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    finally:
+        connection.close()
+    tables = {name for (name,) in rows}
+    if "classifications" in tables or (not tables and not existing_only):
+        return
+    raise ForeignDatabaseError(f"{path} is not a Fashion Assistant database: it has no classifications table")
+
+
 class Database:
     """The bot's SQLite database; open it with `await Database.open(path)`."""
 
@@ -107,9 +133,14 @@ class Database:
         self._writer: asyncio.Task | None = None
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        """Open (creating the folder and file if needed) and migrate the database at `path`."""
+    async def open(cls, path: Path | str, *, existing_only: bool = False) -> Database:
+        """Open (creating the folder and file if needed) and migrate the database at `path`.
+
+        With `existing_only`, a missing or empty file is rejected rather than set up. Raises
+        ForeignDatabaseError, before writing anything, for another program's SQLite file.
+        """
         path = Path(path)
+        _check_database_file(path, existing_only)
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path)
         try:

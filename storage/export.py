@@ -31,7 +31,7 @@ async def export_feedback(database_path: Path, output_dir: Path) -> ExportSummar
     """Write the dataset files into `output_dir` and return what they hold."""
     if not Path(database_path).is_file():
         raise FileNotFoundError(f"database not found: {database_path}")
-    database = await Database.open(database_path)
+    database = await Database.open(database_path, existing_only=True)
     try:
         rows = await database.feedback_rows()
     finally:

@@ -108,6 +108,29 @@ def test_unopenable_database_stops_start_naming_setting(emulator, tmp_path):
     assert blocker.read_text() == "a file where a folder should be"
 
 
+def test_other_programs_database_stops_start(emulator, tmp_path):
+    database = tmp_path / "shop.db"
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE orders (id INTEGER)")
+    connection.commit()
+    connection.close()
+    before = database.read_bytes()
+    environment = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+        "TELEGRAM_FILE_BASE_URL": emulator.file_base_url,
+        "FASHION_DATABASE": str(database),
+    }
+    result = subprocess.run(
+        [*fashion_assistant_command(), "run"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert f"FASHION_DATABASE: {database} is not a Fashion Assistant database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert database.read_bytes() == before
+
+
 def test_unreadable_model_stops_start_with_message(emulator, tmp_path):
     model = tmp_path / "broken.tflite"
     model.write_bytes(b"not a model" * 100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -185,6 +186,21 @@ def test_preview_of_a_file_that_is_not_a_database(digest_environment, tmp_path, 
     assert f"cannot read {photo}: file is not a database" in error
     assert "Traceback" not in error
     assert photo.read_bytes() == before
+
+
+def test_preview_leaves_other_databases_alone(digest_environment, tmp_path, capsys):
+    other = tmp_path / "shop.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE orders (id INTEGER)")
+    connection.commit()
+    connection.close()
+    before = other.read_bytes()
+
+    status = main(["digest", "--preview", "--database", str(other), "--output-dir", str(tmp_path)])
+
+    assert status == 1
+    assert "is not a Fashion Assistant database: it has no classifications table" in capsys.readouterr().err
+    assert other.read_bytes() == before
 
 
 def test_preview_output_dir_that_is_a_file(digest_environment, database_path, tmp_path, capsys):

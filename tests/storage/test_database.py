@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import SCHEMA_VERSION, ClassificationRecord, Database
+from storage import SCHEMA_VERSION, ClassificationRecord, Database, ForeignDatabaseError
 
 MOMENT = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 
@@ -103,6 +103,45 @@ async def test_newer_schema_is_refused(tmp_path):
     connection.close()
     with pytest.raises(RuntimeError, match="newer than this program"):
         await Database.open(path)
+
+
+async def test_other_programs_file_is_left_alone(tmp_path):
+    path = tmp_path / "notes.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.execute("INSERT INTO notes VALUES ('keep me')")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+
+    with pytest.raises(ForeignDatabaseError, match="no classifications table"):
+        await Database.open(path)
+
+    assert path.read_bytes() == before
+
+
+async def test_empty_file_becomes_a_database(tmp_path):
+    path = tmp_path / "fashion.db"
+    path.touch()
+
+    database = await Database.open(path)
+    try:
+        assert await database.schema_version() == SCHEMA_VERSION
+    finally:
+        await database.close()
+
+
+@pytest.mark.parametrize("empty", [True, False], ids=["empty-file", "missing-file"])
+async def test_existing_only_rejects_missing_or_empty(tmp_path, empty):
+    path = tmp_path / "fashion.db"
+    if empty:
+        path.touch()
+
+    with pytest.raises(ForeignDatabaseError, match="empty or missing"):
+        await Database.open(path, existing_only=True)
+
+    assert path.exists() == empty
+    assert not empty or path.stat().st_size == 0
 
 
 async def test_count_rows_rejects_unknown_table(database):
