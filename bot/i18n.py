@@ -65,8 +65,8 @@ CUSTOMER_COMMANDS: dict[str, dict[str, str]] = {
     "help": {"en": "How it works and what it stores", "it": "Come funziona e che cosa conserva"},
     "mystyle": {"en": "Your style", "it": "Il tuo stile"},
     "trends": {
-        "en": "What customers sent this week",
-        "it": "Che cosa hanno mandato i clienti questa settimana",
+        "en": "What customers sent in the last 7 days",
+        "it": "Che cosa hanno mandato i clienti negli ultimi 7 giorni",
     },
     "subscribe": {"en": "Weekly summary of your style", "it": "Riepilogo settimanale del tuo stile"},
     "unsubscribe": {"en": "Stop the weekly summary", "it": "Ferma il riepilogo settimanale"},
@@ -118,7 +118,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Manda una foto, o un'immagine come file (JPEG, PNG, WebP, HEIC). Ti rispondo con la "
             "categoria del capo, quanto ne sono sicuro e le categorie più vicine.\n\n"
             "<b>Che cosa conservo</b>\n"
-            "Per ogni foto: i tuoi id, la categoria che ho risposto con i suoi dettagli, i colori "
+            "Per ogni foto: i tuoi id, la categoria che ti ho indicato con i suoi dettagli, i colori "
             "del capo e l'ora; inoltre la tua lingua e le tue impostazioni. La foto non viene mai "
             "conservata. /privacy elenca tutto con precisione, e per quanto tempo."
         ),
@@ -186,7 +186,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": (
             "<b>Commands</b>\n"
             "/mystyle: your style over the last 30 days and overall\n"
-            "/trends: what all customers sent this week\n"
+            "/trends: what all customers sent in the last 7 days\n"
             "/subscribe, /unsubscribe: a weekly summary of your style\n"
             "/language: choose English or Italian\n"
             "/privacy: what I store and for how long\n"
@@ -195,7 +195,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": (
             "<b>Comandi</b>\n"
             "/mystyle: il tuo stile negli ultimi 30 giorni e in tutto\n"
-            "/trends: che cosa hanno mandato i clienti questa settimana\n"
+            "/trends: che cosa hanno mandato i clienti negli ultimi 7 giorni\n"
             "/subscribe, /unsubscribe: un riepilogo settimanale del tuo stile\n"
             "/language: scegli italiano o inglese\n"
             "/privacy: che cosa conservo e per quanto tempo\n"
@@ -208,7 +208,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "language_auto_button": {
         "en": "Follow my Telegram setting",
-        "it": "Segui l'impostazione di Telegram",
+        "it": "Usa la lingua di Telegram",
     },
     "language_set": {
         "en": "Done: I will speak English from now on.",
@@ -234,7 +234,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "mystyle_uncertain": {
         "en": "Photos without a sure answer, not counted above: {count}",
-        "it": "Foto senza una risposta sicura, non contate sopra: {count}",
+        "it": "Foto escluse dal conteggio perché incerte: {count}",
     },
     "mystyle": {
         "en": (
@@ -292,11 +292,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "subscribe_done": {
         "en": "Subscribed: every week I will send you a summary of your style.",
-        "it": "Iscrizione fatta: ogni settimana ti manderò un riepilogo del tuo stile.",
+        "it": "Iscrizione completata: ogni settimana ti manderò un riepilogo del tuo stile.",
     },
     "subscribe_already": {
         "en": "You are already subscribed to the weekly summary.",
-        "it": "Sei già iscritto al riepilogo settimanale.",
+        "it": "La tua iscrizione al riepilogo settimanale è già attiva.",
     },
     "unsubscribe_done": {
         "en": "Unsubscribed: no more weekly summaries.",
@@ -304,7 +304,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "unsubscribe_already": {
         "en": "You are not subscribed to the weekly summary.",
-        "it": "Non sei iscritto al riepilogo settimanale.",
+        "it": "La tua iscrizione al riepilogo settimanale non è attiva.",
     },
     "privacy": {
         "en": (
@@ -323,9 +323,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "it": (
             "<b>Che cosa conservo</b>\n"
             "• Per ogni foto: il tuo id utente, gli id della chat e del messaggio, l'id del file su "
-            "Telegram, la categoria che ho risposto, la sua probabilità, le tre categorie più "
+            "Telegram, la categoria che ti ho indicato, la sua probabilità, le tre categorie più "
             "probabili, i nomi dei colori del capo, la versione del modello e l'ora.\n"
-            "• La tua lingua, quando mi hai scritto la prima e l'ultima volta e se sei iscritto.\n"
+            "• La tua lingua, quando mi hai scritto la prima e l'ultima volta e se hai attivato il riepilogo settimanale.\n"
             "• Se valuti una risposta: il tuo giudizio e la miniatura 28x28 in scala di grigi vista "
             "dal modello.\n"
             "• I riepiloghi settimanali che ti ho mandato.\n"
@@ -337,7 +337,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "forget_confirm": {
         "en": "This deletes everything I store about you: answers, ratings, subscription and settings. Continue?",
-        "it": "Così cancello tutto ciò che conservo su di te: risposte, valutazioni, iscrizione e impostazioni. Procedo?",
+        "it": "Sto per cancellare tutto ciò che conservo su di te: risposte, valutazioni, iscrizione e impostazioni. Vuoi continuare?",
     },
     "forget_yes_button": {"en": "Yes, delete everything", "it": "Sì, cancella tutto"},
     "forget_no_button": {"en": "Cancel", "it": "Annulla"},
@@ -352,7 +352,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "flood_limit": {
         "en": "That is a lot of photos at once! I skip new photos for up to a minute. "
         "Please send them again after that.",
-        "it": "Quante foto tutte insieme! Per un minuto al massimo salto le foto nuove. Rimandale dopo.",
+        "it": "Troppe foto in poco tempo! Per un minuto al massimo ignorerò quelle nuove: rimandamele tra poco.",
     },
     "animation_not_supported": {
         "en": "I cannot look at animations or videos. Please send a still photo.",
@@ -375,7 +375,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{dates}\n\n"
             "Foto classificate: {photos}{unsure}\n"
             "Clienti attivi: {active}, nuovi: {new}\n"
-            "Affidabilità media delle risposte: {confidence}\n"
+            "Probabilità media delle risposte: {confidence}\n"
             "{feedback}\n\n"
             "<b>Categorie</b> {compared}\n"
             "{categories}\n\n"
@@ -383,8 +383,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
     "staff_digest_unsure": {
-        "en": " (unsure, so left out of the categories: {count})",
-        "it": " (incerte, quindi escluse dalle categorie: {count})",
+        "en": " (without a sure answer, so left out of the categories: {count})",
+        "it": " (senza una risposta sicura, quindi escluse dalle categorie: {count})",
     },
     "staff_digest_feedback": {
         "en": (
@@ -397,8 +397,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
     "staff_digest_no_feedback": {
-        "en": "No answers to confirm or correct.",
-        "it": "Nessuna risposta da confermare o correggere.",
+        "en": "No photos, so no confirmations or corrections from customers.",
+        "it": "Nessuna foto, quindi nessuna conferma o correzione dai clienti.",
     },
     "staff_digest_title": {"en": "Weekly digest {week}", "it": "Riepilogo settimanale {week}"},
     "staff_digest_title_so_far": {

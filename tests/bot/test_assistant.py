@@ -81,7 +81,7 @@ async def test_mystyle_explains_photos_without_sure_answer(bot, emulator):
     assert "Le tue foto finora (1) non hanno avuto una risposta sicura" in only_unsure.text
     assert "Non mi hai ancora mandato nessun capo" not in only_unsure.text
     assert "Capi negli ultimi 30 giorni: 1" in with_garment.caption
-    assert "Foto senza una risposta sicura, non contate sopra: 1" in with_garment.caption
+    assert "Foto escluse dal conteggio perché incerte: 1" in with_garment.caption
 
 
 async def test_mystyle_counts_categories_with_chart(bot, emulator):

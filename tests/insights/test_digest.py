@@ -271,7 +271,7 @@ def test_staff_digest_in_english():
 
     assert text.startswith("<b>Weekly digest 2026-W49</b>\n30 November to 6 December 2026\n")
     # 12 + 5 + 2 of the 20 photos have a category.
-    assert "Photos classified: 20 (unsure, so left out of the categories: 1)\n" in text
+    assert "Photos classified: 20 (without a sure answer, so left out of the categories: 1)\n" in text
     assert "Customers: 7 active, 2 new" in text
     assert "Average confidence: 83%" in text
     assert "Answers confirmed by customers: 4 (20% of the week's photos), corrected: 1 (5%)" in text
@@ -284,9 +284,9 @@ def test_staff_digest_in_italian():
     text = render_staff_digest(week_of(WEEK_49, ROME), BUSY_WEEK, "it")
 
     assert text.startswith("<b>Riepilogo settimanale 2026-W49</b>\ndal 30 novembre al 6 dicembre 2026\n")
-    assert "Foto classificate: 20 (incerte, quindi escluse dalle categorie: 1)\n" in text
+    assert "Foto classificate: 20 (senza una risposta sicura, quindi escluse dalle categorie: 1)\n" in text
     assert "Clienti attivi: 7, nuovi: 2" in text
-    assert "Affidabilità media delle risposte: 83%" in text
+    assert "Probabilità media delle risposte: 83%" in text
     assert "Risposte confermate dai clienti: 4 (20% delle foto della settimana), corrette: 1 (5%)" in text
     assert "Vestito: 12 (+3, +33%)" in text
     assert "In crescita: <b>Vestito</b>" in text
@@ -298,7 +298,7 @@ def test_staff_digest_of_empty_week():
 
     assert "Photos classified: 0\n" in text
     assert "Average confidence: -" in text
-    assert "No answers to confirm or correct." in text
+    assert "No photos, so no confirmations or corrections from customers." in text
     assert "Answers confirmed" not in text
     assert "No garments with a sure answer in 2026-W49." in text
     assert "No category rose or fell." in text
