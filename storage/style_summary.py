@@ -1,7 +1,9 @@
 """One customer's style profile, computed from their rows in the classification log.
 
 Only classifications with status 'confident' count as garments. Unsure classifications and photos
-that showed no known garment are counted separately, in `uncertain_total`.
+that showed no known garment are counted separately, in `uncertain_total`. A customer's correction
+with the buttons wins over the bot's answer: the photo counts as the category the customer chose,
+and a photo corrected to "Other garment" counts as having no category.
 """
 
 from __future__ import annotations
@@ -13,10 +15,20 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from classifier.labels import FASHION_MNIST_CLASSES
 from storage.records import CONFIDENT
 from storage.timestamps import format_timestamp, parse_timestamp, require_aware
 
 __all__ = ["PeriodStyle", "StyleSummary", "load_period_style", "load_style_summary"]
+
+# A customer's rows with their corrections, oldest first. Each method adds its own bounds.
+_ROWS_WITH_CORRECTIONS = """
+    SELECT c.label, c.status, c.colours, c.created_at, f.corrected_label_id
+    FROM classifications AS c
+    LEFT JOIN feedback AS f ON f.classification_id = c.id AND f.verdict = 'corrected'
+    WHERE c.user_id = ? {bounds}
+    ORDER BY c.created_at, c.id
+"""
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,7 @@ class StyleSummary:
     # Garments of all time and of the last `days` days.
     total: int
     recent_total: int
-    # Unsure and unknown-garment classifications of all time.
+    # Photos without a category, of all time: unsure, unknown garments, corrected to "Other garment".
     uncertain_total: int
     # (label, count) pairs, highest count first, then by label.
     by_label_total: tuple[tuple[str, int], ...]
@@ -51,7 +63,7 @@ class PeriodStyle:
     colours: tuple[tuple[str, int], ...]
     # The period's most frequent label. Among equal counts, the label photographed last wins.
     favourite: str | None
-    # Unsure and unknown-garment classifications in the period.
+    # Photos without a category in the period, counted as in `StyleSummary.uncertain_total`.
     uncertain: int
     # The same for every garment before the period starts.
     usual_by_label: tuple[tuple[str, int], ...]
@@ -81,13 +93,7 @@ async def load_style_summary(
         raise ValueError(f"days must be at least 1, got {days}")
     recent_from = format_timestamp(now - timedelta(days=days))
 
-    async with connection.execute(
-        """
-        SELECT label, status, colours, created_at FROM classifications
-        WHERE user_id = ? ORDER BY created_at, id
-        """,
-        (user_id,),
-    ) as cursor:
+    async with connection.execute(_ROWS_WITH_CORRECTIONS.format(bounds=""), (user_id,)) as cursor:
         rows = await cursor.fetchall()
 
     labels_total: Counter[str] = Counter()
@@ -96,8 +102,9 @@ async def load_style_summary(
     last_time_of_label: dict[str, str] = {}
     garment_times: list[str] = []
     uncertain_total = 0
-    for label, status, colours, created_at in rows:
-        if status != CONFIDENT:
+    for label, status, colours, created_at, corrected_label_id in rows:
+        label = _garment_label(label, status, corrected_label_id)
+        if label is None:
             uncertain_total += 1
             continue
         labels_total[label] += 1
@@ -120,6 +127,18 @@ async def load_style_summary(
         first_at=parse_timestamp(garment_times[0]) if garment_times else None,
         last_at=parse_timestamp(garment_times[-1]) if garment_times else None,
     )
+
+
+def _garment_label(label: str, status: str, corrected_label_id: int | None) -> str | None:
+    """Return the category a photo counts as in the customer's style, or None when it counts as none.
+
+    The customer's correction wins. Otherwise only a confident answer has a category.
+    """
+    if corrected_label_id is not None:
+        if corrected_label_id < len(FASHION_MNIST_CLASSES):
+            return FASHION_MNIST_CLASSES[corrected_label_id]
+        return None
+    return label if status == CONFIDENT else None
 
 
 def _by_count(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
@@ -146,13 +165,8 @@ async def load_period_style(
         raise ValueError(f"end ({end.isoformat()}) must not be before start ({start.isoformat()})")
     start_text = format_timestamp(start)
 
-    async with connection.execute(
-        """
-        SELECT label, status, colours, created_at FROM classifications
-        WHERE user_id = ? AND created_at < ? ORDER BY created_at, id
-        """,
-        (user_id, format_timestamp(end)),
-    ) as cursor:
+    query = _ROWS_WITH_CORRECTIONS.format(bounds="AND c.created_at < ?")
+    async with connection.execute(query, (user_id, format_timestamp(end))) as cursor:
         rows = await cursor.fetchall()
 
     labels: Counter[str] = Counter()
@@ -161,9 +175,10 @@ async def load_period_style(
     usual_labels: Counter[str] = Counter()
     usual_last_time_of_label: dict[str, str] = {}
     uncertain = 0
-    for label, status, colour_list, created_at in rows:
+    for label, status, colour_list, created_at, corrected_label_id in rows:
         in_period = created_at >= start_text
-        if status != CONFIDENT:
+        label = _garment_label(label, status, corrected_label_id)
+        if label is None:
             uncertain += in_period
             continue
         if in_period:

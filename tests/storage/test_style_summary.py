@@ -103,3 +103,30 @@ async def test_naive_now_is_rejected(database):
 async def test_empty_window_is_rejected(database):
     with pytest.raises(ValueError, match="days must be at least 1, got 0"):
         await database.style_summary(7, NOW, days=0)
+
+
+async def test_customer_corrections_win(database, make_record):
+    """The bot's answer counts unless the customer corrected it with the buttons."""
+    photos = [
+        # (label, status, corrected label id): Sneaker corrected to Dress, an unsure Shirt
+        # corrected to Coat, a Bag corrected to "Other garment" (id 10), a Bag confirmed.
+        ("Sneaker", "confident", 3),
+        ("Shirt", "unsure", 4),
+        ("Bag", "confident", 10),
+        ("Bag", "confident", None),
+    ]
+    for number, (label, status, corrected) in enumerate(photos):
+        created_at = NOW - timedelta(hours=len(photos) - number)
+        row_id = await database.record_classification(
+            make_record(label=label, status=status, created_at=created_at)
+        )
+        verdict = "confirmed" if corrected is None else "corrected"
+        await database.record_feedback(row_id, 7, verdict, corrected, None, created_at)
+
+    summary = await database.style_summary(7, NOW)
+    period = await database.period_style(7, NOW - timedelta(days=1), NOW)
+
+    assert summary.by_label_total == (("Bag", 1), ("Coat", 1), ("Dress", 1))
+    assert summary.uncertain_total == 1
+    assert period.by_label == (("Bag", 1), ("Coat", 1), ("Dress", 1))
+    assert period.uncertain == 1
