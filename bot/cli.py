@@ -67,6 +67,18 @@ def _database_path(arguments: argparse.Namespace) -> Path:
     return arguments.database or Path(os.environ.get("FASHION_DATABASE", "").strip() or DEFAULT_DATABASE)
 
 
+def _existing_database_path(arguments: argparse.Namespace) -> Path:
+    """Return the database path as `_database_path` does; raise FileNotFoundError unless it is a file."""
+    path = _database_path(arguments)
+    if path.is_dir():
+        raise FileNotFoundError(
+            f"{path} is a folder, not a database file. Pass --database or set FASHION_DATABASE"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"database not found: {path}. Pass --database or set FASHION_DATABASE")
+    return path
+
+
 def _command_run(arguments: argparse.Namespace) -> int:
     from bot.app import run
     from bot.config import load_settings
@@ -157,7 +169,7 @@ def _command_export_feedback(arguments: argparse.Namespace) -> int:
 
     from storage.export import export_feedback
 
-    summary = asyncio.run(export_feedback(_database_path(arguments), arguments.output))
+    summary = asyncio.run(export_feedback(_existing_database_path(arguments), arguments.output))
     print(
         f"{summary.rated} rated answers ({summary.corrected} corrected); {summary.with_images} with the "
         f"model's input written to {arguments.output}/feedback.npz, all listed in feedback.csv"
@@ -172,11 +184,7 @@ def _command_digest(arguments: argparse.Namespace) -> int:
     from insights.digest import requested_week, week_before
 
     settings = load_digest_settings()
-    database_path = _database_path(arguments)
-    if not database_path.is_file():
-        raise FileNotFoundError(
-            f"database not found: {database_path}. Pass --database or set FASHION_DATABASE"
-        )
+    database_path = _existing_database_path(arguments)
     now = datetime.now(UTC)
     if arguments.week:
         try:

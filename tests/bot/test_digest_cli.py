@@ -188,6 +188,14 @@ def test_preview_of_a_file_that_is_not_a_database(digest_environment, tmp_path, 
     assert photo.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", ["digest --preview", "export-feedback --output out"])
+def test_database_that_is_a_folder(digest_environment, tmp_path, capsys, command):
+    status = main([*command.split(), "--database", str(tmp_path)])
+
+    assert status == 2
+    assert f"{tmp_path} is a folder, not a database file" in capsys.readouterr().err
+
+
 def test_preview_leaves_other_databases_alone(digest_environment, tmp_path, capsys):
     other = tmp_path / "shop.db"
     connection = sqlite3.connect(other)
