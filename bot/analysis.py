@@ -76,12 +76,13 @@ def analyse(data: bytes, classifier: GarmentClassifier | None = None) -> PhotoAn
     Raises ImageRejected for data that is not a usable image.
     """
     # Imported here: the preprocessing (with SciPy) is needed in the worker, not in the bot's process.
-    from classifier.preprocess import prepare_photo
+    from classifier.preprocess import prepare_photo, reject_blank
 
     classifier = classifier or _worker_classifier
     if classifier is None:
         raise RuntimeError("analyse() needs a classifier outside a worker process started by start_pool()")
     prepared = prepare_photo(data)
+    reject_blank(prepared)
     prediction = classifier.classify_inputs(prepared.model_input[np.newaxis])[0]
     model_input = (prepared.model_input[..., 0] * 255).round().astype(np.uint8).tobytes()
     colours = dominant_colours(prepared.rgb, prepared.mask) if prepared.mask is not None else ()

@@ -166,6 +166,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image is too small to see a garment. Please send a larger photo.",
         "it": "Questa immagine è troppo piccola per riconoscere un capo. Manda una foto più grande.",
     },
+    "blank_image": {
+        "en": (
+            "This photo looks blank: I cannot see a garment in it. Please photograph one garment "
+            "on a plain background, in good light."
+        ),
+        "it": (
+            "Questa foto sembra vuota: non ci vedo nessun capo. Fotografa un solo capo su uno "
+            "sfondo uniforme, con buona luce."
+        ),
+    },
     "file_too_big": {
         "en": "This file is over Telegram's 20 MB limit for bots. Please send it as a photo instead.",
         "it": "Questo file supera il limite di 20 MB che Telegram pone ai bot. Mandalo come foto.",

@@ -18,6 +18,7 @@ class RejectReason(enum.Enum):
     CORRUPT = "corrupt"
     TOO_MANY_PIXELS = "too_many_pixels"
     TOO_SMALL = "too_small"
+    BLANK = "blank"
 
 
 class ImageRejected(ValueError):

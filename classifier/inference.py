@@ -108,9 +108,10 @@ class GarmentClassifier:
 
     def classify_photo(self, source: bytes | Path | str | BinaryIO) -> Prediction:
         """Preprocess one photo and classify it; raises `ImageRejected` for unusable input."""
-        from classifier.preprocess import prepare_photo
+        from classifier.preprocess import prepare_photo, reject_blank
 
         prepared = prepare_photo(source)
+        reject_blank(prepared)
         return self.classify_inputs(prepared.model_input[np.newaxis])[0]
 
     def _to_prediction(self, probabilities: np.ndarray) -> Prediction:

@@ -99,7 +99,7 @@ class ForeignDatabaseError(sqlite3.DatabaseError):
 
 
 def _check_database_file(path: Path, existing_only: bool) -> None:
-    """Raise ForeignDatabaseError when `path` holds tables but not the bot's.
+    """Raise ForeignDatabaseError when `path` contains tables but not the bot's.
 
     A missing, empty or table-less file passes unless `existing_only` is set, because `open`
     creates the schema there. The check only reads, so a program that wrote the file keeps it as

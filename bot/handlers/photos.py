@@ -44,6 +44,7 @@ _REJECT_MESSAGES = {
     RejectReason.CORRUPT: "corrupt_image",
     RejectReason.TOO_MANY_PIXELS: "too_many_pixels",
     RejectReason.TOO_SMALL: "too_small",
+    RejectReason.BLANK: "blank_image",
 }
 
 

@@ -65,14 +65,18 @@ async def test_mystyle_empty_state(bot, emulator):
     assert "Non mi hai ancora mandato nessun capo" in reply.text
 
 
-def _plain_grey_photo() -> bytes:
-    # A plain grey square shows no garment, so the model is sure of none.
-    return encode(Image.new("RGB", (300, 300), (128, 128, 128)))
+def _grey_gradient_photo() -> bytes:
+    # A left-to-right grey gradient shows no garment, so the model is sure of none. A plain grey
+    # square would be rejected as blank before the model runs.
+    ramp = np.tile(np.linspace(0, 255, 300), (300, 1)).astype(np.uint8)
+    return encode(Image.fromarray(ramp).convert("RGB"))
 
 
 async def test_mystyle_explains_photos_without_sure_answer(bot, emulator):
     gianni = emulator.user(id=2012, first_name="Gianni", language_code="it")
-    first = await _send_and_wait(emulator, gianni, lambda: emulator.send_photo(gianni, _plain_grey_photo()))
+    first = await _send_and_wait(
+        emulator, gianni, lambda: emulator.send_photo(gianni, _grey_gradient_photo())
+    )
     only_unsure = await _send_and_wait(emulator, gianni, lambda: emulator.send_text(gianni, "/mystyle"))
     await _send_and_wait(emulator, gianni, lambda: emulator.send_photo(gianni, _photo("dress")))
     with_garment = await _send_and_wait(emulator, gianni, lambda: emulator.send_text(gianni, "/mystyle"))

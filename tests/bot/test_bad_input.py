@@ -122,8 +122,15 @@ async def test_image_files_are_classified(bot, emulator, settings, data, file_na
             "far too many pixels",
             "troppi pixel",
         ),
+        (
+            encode(Image.new("RGB", (640, 480), (90, 90, 90))),
+            "wall.png",
+            "image/png",
+            "looks blank",
+            "sembra vuota",
+        ),
     ],
-    ids=["pdf", "truncated-jpeg", "tiny", "decompression-bomb"],
+    ids=["pdf", "truncated-jpeg", "tiny", "decompression-bomb", "blank"],
 )
 @pytest.mark.parametrize("language", ["en", "it"])
 async def test_unusable_files_get_a_clear_reply(

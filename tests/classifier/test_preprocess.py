@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classifier.preprocess import ImageRejected, RejectReason, prepare_photo, preprocess_photo
+from classifier.preprocess import ImageRejected, RejectReason, prepare_photo, preprocess_photo, reject_blank
 from tests.camera_files import camera_jpeg, exif_with_preview
 from tests.conftest import encode, garment_photo
 
@@ -342,3 +342,33 @@ def test_nearest_colour_distance_matches_full_table():
         colours = rng.uniform(0, 255, size=(count, 3)).astype(np.float32)
         expected = np.sqrt(_squared_distances(pixels, colours).min(axis=-1))
         assert np.array_equal(_nearest_colour_distance(pixels, colours), expected)
+
+
+def _noisy_flat_photo(level: int, spread: float) -> bytes:
+    noise = np.random.default_rng(5).normal(0, spread, (480, 640, 3))
+    return encode(Image.fromarray(np.clip(level + noise, 0, 255).astype(np.uint8)))
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [
+        encode(Image.new("RGB", (640, 480), "white")),
+        encode(Image.new("RGB", (640, 480), "black")),
+        _noisy_flat_photo(200, 2.0),
+    ],
+    ids=["white", "black", "grey-with-sensor-noise"],
+)
+def test_blank_photo_is_rejected(photo):
+    with pytest.raises(ImageRejected) as caught:
+        reject_blank(prepare_photo(photo))
+    assert caught.value.reason is RejectReason.BLANK
+
+
+def test_garment_photo_is_not_blank():
+    reject_blank(prepare_photo(encode(garment_photo())))
+
+
+def test_faint_gradient_is_not_blank():
+    # A gradient over 20 grey levels has no garment, but it is not one flat colour.
+    ramp = np.tile(np.linspace(100, 120, 640), (480, 1)).astype(np.uint8)
+    reject_blank(prepare_photo(encode(Image.fromarray(ramp).convert("RGB"))))
