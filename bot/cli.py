@@ -204,6 +204,12 @@ def _command_digest(arguments: argparse.Namespace) -> int:
         print(f"fashion-assistant: error: cannot read {database_path}: {error}", file=sys.stderr)
         return 1
     chart_path = arguments.output_dir / f"digest-{period.label}.png"
+    if arguments.output_dir.exists() and not arguments.output_dir.is_dir():
+        print(
+            f"fashion-assistant: error: --output-dir: {arguments.output_dir} is a file, not a folder",
+            file=sys.stderr,
+        )
+        return 1
     try:
         arguments.output_dir.mkdir(parents=True, exist_ok=True)
         chart_path.write_bytes(chart)

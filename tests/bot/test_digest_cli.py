@@ -220,7 +220,7 @@ def test_preview_output_dir_that_is_a_file(digest_environment, database_path, tm
     )
 
     assert status == 1
-    assert f"--output-dir: cannot write {not_a_folder}/digest-" in capsys.readouterr().err
+    assert f"--output-dir: {not_a_folder} is a file, not a folder" in capsys.readouterr().err
     assert not_a_folder.read_text() == "keep me"
 
 
