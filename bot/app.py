@@ -49,7 +49,9 @@ CONCURRENT_UPDATES = 64
 RETENTION_TIME = datetime.time(3, 30, tzinfo=datetime.UTC)
 
 
-def build_application(settings: Settings, clock: Callable[[], datetime.datetime] = utc_now) -> Application:
+def build_application(
+    settings: Settings, clock: Callable[[], datetime.datetime] = utc_now
+) -> GracefulApplication:
     """Return an application for `settings`; it needs a token (the emulator accepts any).
 
     `clock` is the current time that the weekly digests go by; tests pass a fixed one.
@@ -198,6 +200,7 @@ def run(settings: Settings) -> None:
 def run_polling(settings: Settings) -> None:
     """Run the bot with long polling until SIGINT or SIGTERM."""
     application = build_application(settings)
+    application.guard_stop_signals()
     logger.info("Starting with long polling")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
 
@@ -214,6 +217,7 @@ def run_webhook(settings: Settings) -> None:
     if webhook is None:
         raise ValueError("run_webhook needs settings.webhook; set FASHION_WEBHOOK_URL")
     application = build_application(settings)
+    application.guard_stop_signals()
     logger.info(
         "Starting the webhook server on %s port %d, path %r, for %s",
         webhook.listen,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import signal
 from collections.abc import Awaitable
 from typing import Any
 
@@ -28,6 +29,9 @@ from bot.config import DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
 __all__ = ["GracefulApplication", "InFlightUpdateProcessor"]
 
 logger = logging.getLogger(__name__)
+
+# The signals that python-telegram-bot's run_polling and run_webhook stop on by default.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 
 
 class InFlightUpdateProcessor(SimpleUpdateProcessor):
@@ -76,7 +80,32 @@ class InFlightUpdateProcessor(SimpleUpdateProcessor):
 
 
 class GracefulApplication(Application):
-    """An `Application` whose `stop` waits a limited time for the updates being handled."""
+    """An `Application` whose `stop` waits a limited time for the updates being handled.
+
+    After `guard_stop_signals`, only the first SIGINT or SIGTERM stops it. python-telegram-bot
+    raises SystemExit at every stop signal, and a second one during the shutdown would break out
+    of it before the database and the analysis worker close, leaving their threads to keep the
+    process alive. A repeated signal is logged instead, and the time limit bounds the shutdown.
+    """
+
+    _guards_stop_signals = False
+
+    def guard_stop_signals(self) -> None:
+        """Make `start` replace the stop-signal handlers, for `run_polling` and `run_webhook`."""
+        self._guards_stop_signals = True
+
+    async def start(self) -> None:
+        await super().start()
+        if self._guards_stop_signals:
+            loop = asyncio.get_running_loop()
+            for stop_signal in STOP_SIGNALS:
+                loop.add_signal_handler(stop_signal, self._first_stop_signal, loop)
+
+    def _first_stop_signal(self, loop: asyncio.AbstractEventLoop) -> None:
+        for stop_signal in STOP_SIGNALS:
+            loop.add_signal_handler(stop_signal, _repeated_stop_signal)
+        # As python-telegram-bot's own handler does: run_polling and run_webhook catch it and stop.
+        raise SystemExit
 
     async def stop(self) -> None:
         processor = self.update_processor
@@ -93,6 +122,10 @@ class GracefulApplication(Application):
             await super().stop()
         finally:
             deadline.cancel()
+
+
+def _repeated_stop_signal() -> None:
+    logger.warning("Stop signal received again: the bot is already stopping within its time limit")
 
 
 def _update_id(update: object) -> object:

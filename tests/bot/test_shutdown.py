@@ -116,6 +116,43 @@ def test_sigterm_answers_photos_in_flight(emulator, tmp_path, shipped_model):
     assert emulator.pending_update_count() == 0
 
 
+def test_second_sigterm_does_not_break_the_stop(emulator, tmp_path, shipped_model):
+    customers = [
+        emulator.user(id=5100 + index, first_name="Customer", language_code="en") for index in range(6)
+    ]
+    chat_ids = [customer.id for customer in customers]
+    with SlowFileProxy(emulator, DOWNLOAD_DELAY) as proxy:
+        bot = _bot_process(
+            emulator, tmp_path, shipped_model, "twice", TELEGRAM_FILE_BASE_URL=proxy.file_base_url
+        ).start()
+        try:
+            for index, customer in enumerate(customers):
+                emulator.send_photo(customer, _photo(index))
+            wait_until(lambda: emulator.count_calls("getFile") >= len(customers), 15, "six photo downloads")
+
+            bot.send_signal(signal.SIGTERM)
+            signalled_at = time.monotonic()
+            time.sleep(0.5)
+            bot.send_signal(signal.SIGTERM)
+            status = bot.wait(SHUTDOWN_TIMEOUT + EXIT_MARGIN + 10)
+            exit_seconds = time.monotonic() - signalled_at
+        finally:
+            bot.stop()
+    log = bot.log()
+
+    assert status == 0, log
+    assert exit_seconds < SHUTDOWN_TIMEOUT + EXIT_MARGIN, log
+    assert "Stop signal received again" in log
+    assert "Bot stopped" in log
+    assert "Traceback" not in log
+    # The second signal did not cut the photos in flight short: each was answered once.
+    answered = replies_per_chat(emulator, chat_ids)
+    assert sorted(answered) == chat_ids
+    assert all(count == 1 for count in answered.values())
+    assert sorted(chat_id for chat_id, _ in classification_keys(tmp_path / "fashion.db")) == chat_ids
+    assert integrity_check(tmp_path / "fashion.db") == [("ok",)]
+
+
 class _PhotoStream:
     """Sends one photo per new customer every `interval` seconds from a thread, `count` at most."""
 
