@@ -79,6 +79,13 @@ def _existing_database_path(arguments: argparse.Namespace) -> Path:
     return path
 
 
+def _os_error_text(error: OSError) -> str:
+    """Return "Permission denied: data/x.db" for an OSError that names its file, else the error."""
+    if error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error)
+
+
 def _command_run(arguments: argparse.Namespace) -> int:
     from bot.app import run
     from bot.config import load_settings
@@ -109,6 +116,14 @@ def _command_backup(arguments: argparse.Namespace) -> int:
         result = backup_database_file(source, arguments.path)
     except (sqlite3.Error, ValueError) as error:
         print(f"fashion-assistant: error: backup of {source} failed: {error}", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        # A missing database: main prints it as a usage error.
+        raise
+    except OSError as error:
+        print(
+            f"fashion-assistant: error: backup of {source} failed: {_os_error_text(error)}", file=sys.stderr
+        )
         return 1
     print(f"Backed up {source} to {result.path}: {result.size_bytes} bytes, integrity check ok")
     return 0
@@ -169,7 +184,15 @@ def _command_export_feedback(arguments: argparse.Namespace) -> int:
 
     from storage.export import export_feedback
 
-    summary = asyncio.run(export_feedback(_existing_database_path(arguments), arguments.output))
+    database_path = _existing_database_path(arguments)
+    try:
+        summary = asyncio.run(export_feedback(database_path, arguments.output))
+    except OSError as error:
+        print(
+            f"fashion-assistant: error: --output {arguments.output}: cannot write: {_os_error_text(error)}",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"{summary.rated} rated answers ({summary.corrected} corrected); {summary.with_images} with the "
         f"model's input written to {arguments.output}/feedback.npz, all listed in feedback.csv"
@@ -232,15 +255,25 @@ def _command_digest(arguments: argparse.Namespace) -> int:
 async def _preview_staff_digest(
     database_path: Path, period: DigestPeriod, language: str, staff_user_ids: tuple[int, ...]
 ) -> tuple[str, bytes]:
-    """Return the staff digest of `period` as plain text, and its chart as PNG bytes."""
-    from insights.digest import build_staff_digest, plain_text
-    from storage import Database
+    """Return the staff digest of `period` as plain text, and its chart as PNG bytes.
 
-    database = await Database.open(database_path, existing_only=True)
-    try:
-        digest = await build_staff_digest(database, period, language, staff_user_ids)
-    finally:
-        await database.close()
+    The digest is read from a copy, because opening the file itself would switch it to WAL mode or
+    migrate an older schema, and a preview changes nothing.
+    """
+    import tempfile
+
+    from insights.digest import build_staff_digest, plain_text
+    from storage import Database, check_database_file
+    from storage.backup import backup_database_file
+
+    check_database_file(database_path)
+    with tempfile.TemporaryDirectory(prefix="fashion-preview-") as folder:
+        copy = backup_database_file(database_path, Path(folder) / "preview.db").path
+        database = await Database.open(copy, existing_only=True)
+        try:
+            digest = await build_staff_digest(database, period, language, staff_user_ids)
+        finally:
+            await database.close()
     return plain_text(digest.text), digest.chart
 
 

@@ -3,7 +3,7 @@
 The schema is versioned and migrated on open. Nothing here imports `telegram`.
 """
 
-from storage.database import Database, ForeignDatabaseError
+from storage.database import Database, ForeignDatabaseError, check_database_file
 from storage.records import (
     CLASSIFICATION_STATUSES,
     DELIVERY_KINDS,
@@ -35,5 +35,6 @@ __all__ = [
     "Subscriber",
     "TrendRow",
     "TrendSummary",
+    "check_database_file",
     "utc_now",
 ]

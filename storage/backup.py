@@ -40,11 +40,15 @@ class BackupResult:
 def backup_database_file(source: Path | str, target: Path | str) -> BackupResult:
     """Copy the SQLite database at `source` to `target`, replacing `target`.
 
-    Raises FileNotFoundError when `source` does not exist, ValueError when `target` is the
-    source itself, and sqlite3.DatabaseError when the copy fails its integrity check.
+    A `target` that is a folder gets the copy under the source's file name. Raises
+    FileNotFoundError when `source` does not exist, ValueError when `target` is the source
+    itself, sqlite3.DatabaseError when the copy fails its integrity check, and OSError when the
+    copy cannot be written.
     """
     source_path = Path(source)
     target_path = Path(target)
+    if target_path.is_dir():
+        target_path = target_path / source_path.name
     if not source_path.is_file():
         raise FileNotFoundError(f"database not found: {source_path}. Pass --database or set FASHION_DATABASE")
     if target_path.resolve() == source_path.resolve():
@@ -72,7 +76,11 @@ def backup_database_file(source: Path | str, target: Path | str) -> BackupResult
     finally:
         source_connection.close()
 
-    os.replace(partial_path, target_path)
+    try:
+        os.replace(partial_path, target_path)
+    except OSError:
+        _remove_database_files(partial_path)
+        raise
     result = BackupResult(target_path, target_path.stat().st_size, pages)
     logger.debug("Backed up %s to %s: %d pages, %d bytes", source_path, target_path, pages, result.size_bytes)
     return result

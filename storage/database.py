@@ -98,7 +98,7 @@ class ForeignDatabaseError(sqlite3.DatabaseError):
     """A file that is not a Fashion Assistant database: another program's SQLite file, or an empty one."""
 
 
-def _check_database_file(path: Path, existing_only: bool) -> None:
+def check_database_file(path: Path, existing_only: bool = True) -> None:
     """Raise ForeignDatabaseError when `path` contains tables but not the bot's.
 
     A missing, empty or table-less file passes unless `existing_only` is set, because `open`
@@ -140,7 +140,7 @@ class Database:
         ForeignDatabaseError, before writing anything, for another program's SQLite file.
         """
         path = Path(path)
-        _check_database_file(path, existing_only)
+        check_database_file(path, existing_only)
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path)
         try:

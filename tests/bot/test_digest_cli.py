@@ -196,6 +196,33 @@ def test_database_that_is_a_folder(digest_environment, tmp_path, capsys, command
     assert f"{tmp_path} is a folder, not a database file" in capsys.readouterr().err
 
 
+def test_preview_changes_nothing_in_the_file(digest_environment, database_path, tmp_path, capsys):
+    # A backup is one file in rollback-journal mode; the bot's own connection would switch it to WAL.
+    copy = tmp_path / "copy.db"
+    assert main(["backup", str(copy), "--database", str(database_path)]) == 0
+    before = copy.read_bytes()
+
+    status = main(
+        ["digest", "--preview", "--week", "2025-W49", "--database", str(copy), "--output-dir", str(tmp_path)]
+    )
+
+    assert status == 0, capsys.readouterr().err
+    assert "Dress: 2 (+2)" in capsys.readouterr().out
+    assert copy.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.glob("copy.db*")) == ["copy.db"]
+
+
+def test_export_into_a_file_says_why(digest_environment, database_path, tmp_path, capsys):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("keep me")
+
+    status = main(["export-feedback", "--database", str(database_path), "--output", str(not_a_folder)])
+
+    assert status == 1
+    assert f"--output {not_a_folder}: cannot write: File exists" in capsys.readouterr().err
+    assert not_a_folder.read_text() == "keep me"
+
+
 def test_preview_leaves_other_databases_alone(digest_environment, tmp_path, capsys):
     other = tmp_path / "shop.db"
     connection = sqlite3.connect(other)

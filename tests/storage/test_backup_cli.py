@@ -123,3 +123,34 @@ def test_database_from_environment(tmp_path, monkeypatch, capsys):
 
     assert status == 0, capsys.readouterr().err
     assert _read(tmp_path / "copy.db", "SELECT text FROM notes") == [("kept",)]
+
+
+async def test_backup_into_a_folder_keeps_the_file_name(tmp_path, capsys):
+    source = tmp_path / "fashion.db"
+    database = await Database.open(source)
+    await database.close()
+    folder = tmp_path / "backups"
+    folder.mkdir()
+
+    status = main(["backup", str(folder), "--database", str(source)])
+
+    assert status == 0, capsys.readouterr().err
+    assert _read(folder / "fashion.db", "PRAGMA integrity_check") == [("ok",)]
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".partial")] == []
+
+
+async def test_backup_that_cannot_be_written_says_why(tmp_path, capsys):
+    source = tmp_path / "fashion.db"
+    database = await Database.open(source)
+    await database.close()
+    # The copy's folder would have to be created inside a regular file.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("keep me")
+
+    status = main(["backup", str(blocker / "copy.db"), "--database", str(source)])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert f"backup of {source} failed" in error
+    assert "Traceback" not in error
+    assert blocker.read_text() == "keep me"
