@@ -32,8 +32,10 @@ __all__ = ["main"]
 logger = logging.getLogger(__name__)
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool, use_defaults: bool = False) -> None:
     """Apply FASHION_LOG_LEVEL and FASHION_LOG_JSON; -v means DEBUG whatever the variable is set to.
+
+    `use_defaults` ignores both variables, for a command that reports their bad values itself.
 
     httpx logs every request URL at INFO, and Telegram request URLs carry the bot token, so
     `configure_logging` keeps httpx at WARNING and redacts the token from every line.
@@ -43,7 +45,7 @@ def _configure_logging(verbose: bool) -> None:
     from bot.config import load_logging_settings
     from bot.logging_setup import configure_logging
 
-    settings = load_logging_settings()
+    settings = load_logging_settings({} if use_defaults else None)
     if verbose:
         settings = replace(settings, level="DEBUG")
     # The raw values, also when they are invalid: whatever is set must not reach a log.
@@ -636,8 +638,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _configure_logging(arguments.verbose)
     except ConfigError as error:
-        _print_config_error(error)
-        return 2
+        if arguments.handler not in (_command_run, _command_health):
+            _print_config_error(error)
+            return 2
+        # run and health report these values with every other bad setting, from load_settings.
+        _configure_logging(arguments.verbose, use_defaults=True)
     # PTB 22.8 warns each time it builds a RetryAfter (a flood-limit error) unless this opts in
     # to the timedelta durations of its next major version. The bot reads no other durations.
     os.environ.setdefault("PTB_TIMEDELTA", "1")

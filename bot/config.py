@@ -407,6 +407,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     webhook = problems.read(_webhook_settings, environ)
     shutdown_timeout = problems.read(_shutdown_timeout, environ)
     analysis_processes = problems.read(_analysis_processes, environ)
+    # Applied by the command line before the settings are read, and checked here as well so that
+    # one start reports every bad value.
+    problems.read(load_logging_settings, environ)
     problems.raise_if_any()
 
     return Settings(

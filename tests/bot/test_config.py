@@ -102,3 +102,17 @@ def test_run_prints_a_line_per_bad_value(monkeypatch, capsys):
     assert len(lines) == 2
     assert lines[0].startswith("fashion-assistant: error: FASHION_RETENTION_DAYS ")
     assert lines[1].startswith("fashion-assistant: error: FASHION_SHUTDOWN_TIMEOUT ")
+
+
+def test_run_reports_log_settings_with_the_rest(monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("FASHION_RETENTION_DAYS", "soon")
+    monkeypatch.setenv("FASHION_LOG_LEVEL", "loud")
+    status = main(["run"])
+
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 2
+    assert len(lines) == 2
+    assert lines[0].startswith("fashion-assistant: error: FASHION_RETENTION_DAYS ")
+    assert lines[1].startswith("fashion-assistant: error: FASHION_LOG_LEVEL ")

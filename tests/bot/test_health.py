@@ -100,3 +100,16 @@ def test_bad_values_share_one_line(healthy_environment):
     assert "\n" not in report.message
     assert "FASHION_TIMEZONE" in report.message
     assert "FASHION_ANALYSIS_PROCESSES" in report.message
+
+
+def test_bad_log_setting_is_unhealthy(healthy_environment, monkeypatch, capsys):
+    for name, value in healthy_environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FASHION_LOG_JSON", "maybe")
+
+    status = main(["health"])
+
+    output = capsys.readouterr().out
+    assert status == 1
+    assert output.startswith("unhealthy: configuration: FASHION_LOG_JSON ")
+    assert output.count("\n") == 1
