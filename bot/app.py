@@ -250,8 +250,16 @@ async def running(application: Application, poll_timeout: float = 1.0) -> AsyncI
             # Close the HTTP connections that initialize() opened.
             await application.shutdown()
             raise
+
+    def polling_error(error: TelegramError) -> None:
+        # As run_polling does: errors in fetching updates reach the application's error handler.
+        application.create_task(application.process_error(update=None, error=error))
+
     await application.updater.start_polling(
-        poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=Update.ALL_TYPES,
+        error_callback=polling_error,
     )
     await application.start()
     try:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
 import sqlite3
 
 import pytest
 
+from bot.app import build_application, running
 from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
 
 
@@ -128,3 +132,20 @@ async def test_photo_downloads_800px_size(bot, emulator):
     chosen = next(size for size in sizes if size["file_id"] == downloaded[0])
     assert max(size["width"] for size in sizes) == 1280
     assert (chosen["width"], chosen["height"]) == (800, 600)
+
+
+async def test_second_instance_is_named_in_one_line(bot, emulator, settings, tmp_path, caplog):
+    """Two bots polling with one token get 409 Conflict from Telegram: a clear line, not a traceback per retry."""
+    second_settings = dataclasses.replace(settings, database_path=tmp_path / "second.db")
+    caplog.set_level(logging.INFO)
+
+    async with running(build_application(second_settings)):
+        await asyncio.sleep(4)
+
+    conflict_lines = [
+        record for record in caplog.records if "Another process is polling" in record.getMessage()
+    ]
+    # One line per instance at most: each logs again only after a minute.
+    assert 1 <= len(conflict_lines) <= 2
+    assert all(record.exc_info is None for record in conflict_lines)
+    assert "Unhandled error" not in caplog.text
