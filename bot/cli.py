@@ -162,8 +162,9 @@ def _command_classify(arguments: argparse.Namespace) -> int:
             prediction = classifier.classify_photo(Path(path))
         except (ImageRejected, OSError) as error:
             failures += 1
-            line = {"path": path, "error": str(error)}
-            print(json.dumps(line) if arguments.json else f"{path}: error: {error}", flush=True)
+            message = _os_error_text(error) if isinstance(error, OSError) else str(error)
+            line = {"path": path, "error": message}
+            print(json.dumps(line) if arguments.json else f"{path}: error: {message}", flush=True)
             continue
         if arguments.json:
             line = {
@@ -512,7 +513,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--database", type=Path, help="SQLite file (default: FASHION_DATABASE, else data/fashion.db)"
     )
-    export.add_argument("--output", type=Path, default=Path("feedback"), help="output folder")
+    export.add_argument(
+        "--output", type=Path, default=Path("feedback"), help="output folder (default: feedback)"
+    )
     export.set_defaults(handler=_command_export_feedback)
 
     digest = commands.add_parser(

@@ -52,6 +52,9 @@ DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8.0
 DEFAULT_ANALYSIS_PROCESSES = 1
 MAX_ANALYSIS_PROCESSES = 16
 
+# The ports that Telegram's setWebhook accepts in a webhook URL.
+TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+
 # Telegram's Bot API documents chat ids as having at most 52 significant bits, so every id is below
 # this in absolute value and fits SQLite's 64-bit INTEGER.
 MAX_CHAT_ID = 2**52
@@ -176,8 +179,16 @@ def _base_url(environ: Mapping[str, str], name: str, default: str) -> str:
     value = environ.get(name, "").strip() or default
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL such as {default}, got {value!r}")
+        raise ConfigError(f"{name} must be an http(s) URL such as {default}, got {_shown_url(value)!r}")
     return value
+
+
+def _shown_url(url: str) -> str:
+    """Return `url` fit for an error message: a user name and password in it become "***"."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -233,18 +244,30 @@ def _webhook_url(environ: Mapping[str, str]) -> str | None:
     url = environ.get("FASHION_WEBHOOK_URL", "").strip()
     if not url:
         return None
+    shown = _shown_url(url)
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if parts.scheme not in {"http", "https"} or not parts.hostname or any(c.isspace() for c in url):
         raise ConfigError(
-            f"FASHION_WEBHOOK_URL must be an https URL such as https://bot.example.com/telegram, got {url!r}"
+            f"FASHION_WEBHOOK_URL must be an https URL such as https://bot.example.com/telegram, got {shown!r}"
         )
     if parts.query or parts.fragment:
-        raise ConfigError(f"FASHION_WEBHOOK_URL must not have a query or a fragment, got {url!r}")
+        raise ConfigError(f"FASHION_WEBHOOK_URL must not have a query or a fragment, got {shown!r}")
     # Telegram only posts to https URLs. Plain http is accepted for loopback hosts, where the local
     # Bot API emulator delivers the updates in tests.
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if _is_loopback(parts.hostname):
+        return url
+    if parts.scheme == "http":
         raise ConfigError(
-            f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {url!r}"
+            f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {shown!r}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
+        raise ConfigError(
+            f"FASHION_WEBHOOK_URL must use port 443, 80, 88 or 8443, the ports Telegram posts to, "
+            f"got {shown!r}"
         )
     return url
 

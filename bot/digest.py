@@ -164,6 +164,9 @@ class DeliveryCounts:
     # Recipients left out: already sent, blocked in an earlier period, or out of attempts.
     skipped: int = 0
 
+    def __str__(self) -> str:
+        return f"sent {self.sent}, blocked {self.blocked}, failed {self.failed}, skipped {self.skipped}"
+
 
 @dataclass(frozen=True)
 class DigestRun:
@@ -222,7 +225,7 @@ class DigestSender:
             staff = await self._send_staff_digests(period)
             customers = await self._send_customer_digests(period)
         run = DigestRun(period=period.label, staff=staff, customers=customers)
-        logger.info("Digest %s: staff %s, customers %s", run.period, run.staff, run.customers)
+        logger.info("Digest %s: staff chats %s; customers %s", run.period, run.staff, run.customers)
         return run
 
     def week_so_far(self) -> DigestPeriod:

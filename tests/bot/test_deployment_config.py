@@ -92,6 +92,17 @@ def test_http_webhook_allowed_on_loopback_only():
         ({"FASHION_WEBHOOK_SECRET": "has spaces in it"}, "FASHION_WEBHOOK_SECRET may only"),
         ({"FASHION_SHUTDOWN_TIMEOUT": "0"}, "FASHION_SHUTDOWN_TIMEOUT"),
         ({"FASHION_SHUTDOWN_TIMEOUT": "soon"}, "FASHION_SHUTDOWN_TIMEOUT"),
+        (
+            {
+                "FASHION_WEBHOOK_URL": "https://bot.example.com:1234/telegram",
+                "FASHION_WEBHOOK_SECRET": SECRET,
+            },
+            "FASHION_WEBHOOK_URL must use port 443, 80, 88 or 8443",
+        ),
+        (
+            {"FASHION_WEBHOOK_URL": "https://bot.example.com/tele gram", "FASHION_WEBHOOK_SECRET": SECRET},
+            "FASHION_WEBHOOK_URL must be an https URL",
+        ),
     ],
     ids=[
         "secret-missing",
@@ -107,6 +118,8 @@ def test_http_webhook_allowed_on_loopback_only():
         "polling-secret-bad-characters",
         "shutdown-zero",
         "shutdown-not-a-number",
+        "url-port-telegram-does-not-post-to",
+        "url-with-space",
     ],
 )
 def test_bad_value_names_the_variable(environment, name):
@@ -120,6 +133,30 @@ def test_secret_is_not_repeated_in_errors():
         load_settings({"FASHION_WEBHOOK_URL": URL, "FASHION_WEBHOOK_SECRET": bad_secret})
 
     assert bad_secret not in str(raised.value)
+
+
+def test_webhook_url_on_a_telegram_port_is_accepted():
+    url = "https://bot.example.com:8443/telegram"
+    assert load_settings({"FASHION_WEBHOOK_URL": url, "FASHION_WEBHOOK_SECRET": SECRET}).webhook.url == url
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"TELEGRAM_API_BASE_URL": "ftp://shop:pa55word@proxy.example.com/bot"},
+        {
+            "FASHION_WEBHOOK_URL": "ftp://shop:pa55word@bot.example.com/telegram",
+            "FASHION_WEBHOOK_SECRET": SECRET,
+        },
+    ],
+    ids=["base-url", "webhook-url"],
+)
+def test_password_in_a_url_is_not_repeated_in_errors(environment):
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environment)
+
+    assert "pa55word" not in str(raised.value)
+    assert "***@" in str(raised.value)
 
 
 def test_shutdown_timeout_accepts_fractions():
