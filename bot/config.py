@@ -244,21 +244,21 @@ def _webhook_url(environ: Mapping[str, str]) -> str | None:
     url = environ.get("FASHION_WEBHOOK_URL", "").strip()
     if not url:
         return None
-    shown = _shown_url(url)
+    printable_url = _shown_url(url)
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname or any(c.isspace() for c in url):
         raise ConfigError(
-            f"FASHION_WEBHOOK_URL must be an https URL such as https://bot.example.com/telegram, got {shown!r}"
+            f"FASHION_WEBHOOK_URL must be an https URL such as https://bot.example.com/telegram, got {printable_url!r}"
         )
     if parts.query or parts.fragment:
-        raise ConfigError(f"FASHION_WEBHOOK_URL must not have a query or a fragment, got {shown!r}")
+        raise ConfigError(f"FASHION_WEBHOOK_URL must not have a query or a fragment, got {printable_url!r}")
     # Telegram only posts to https URLs. Plain http is accepted for loopback hosts, where the local
     # Bot API emulator delivers the updates in tests.
     if _is_loopback(parts.hostname):
         return url
     if parts.scheme == "http":
         raise ConfigError(
-            f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {shown!r}"
+            f"FASHION_WEBHOOK_URL must use https (Telegram does not post to http URLs), got {printable_url!r}"
         )
     try:
         port = parts.port
@@ -267,7 +267,7 @@ def _webhook_url(environ: Mapping[str, str]) -> str | None:
     if port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
         raise ConfigError(
             f"FASHION_WEBHOOK_URL must use port 443, 80, 88 or 8443, the ports Telegram posts to, "
-            f"got {shown!r}"
+            f"got {printable_url!r}"
         )
     return url
 
