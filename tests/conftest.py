@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,13 @@ def encode(image: Image.Image, image_format: str = "PNG", **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, image_format, **options)
     return buffer.getvalue()
+
+
+def other_program_database(path: Path) -> bytes:
+    """Write a SQLite file of another program (one table, no `classifications`) and return its bytes."""
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE orders (id INTEGER)")
+    connection.execute("INSERT INTO orders VALUES (1)")
+    connection.commit()
+    connection.close()
+    return path.read_bytes()

@@ -15,7 +15,7 @@ import pytest
 from bot.analysis import ModelLoadError
 from bot.app import build_application, running
 from tests.bot.bot_process import TOKEN, BotProcess, fashion_assistant_command, wait_until
-from tests.conftest import DEMO_PHOTOS_DIR
+from tests.conftest import DEMO_PHOTOS_DIR, other_program_database
 
 DRESS = (DEMO_PHOTOS_DIR / "dress.jpg").read_bytes()
 
@@ -87,11 +87,8 @@ async def test_dead_worker_is_replaced(worker_bot, emulator, settings, caplog):
     assert worker not in _worker_pids()
 
 
-def test_unopenable_database_stops_start_naming_setting(emulator, tmp_path):
-    # The database's folder would have to be created inside a regular file.
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where a folder should be")
-    database = blocker / "fashion.db"
+def _run_with_database(emulator, database: Path) -> subprocess.CompletedProcess:
+    """Run `fashion-assistant run` on the emulator with FASHION_DATABASE set, for a start that must fail."""
     environment = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -99,9 +96,17 @@ def test_unopenable_database_stops_start_naming_setting(emulator, tmp_path):
         "TELEGRAM_FILE_BASE_URL": emulator.file_base_url,
         "FASHION_DATABASE": str(database),
     }
-    result = subprocess.run(
+    return subprocess.run(
         [*fashion_assistant_command(), "run"], env=environment, capture_output=True, text=True, timeout=60
     )
+
+
+def test_unopenable_database_stops_start_naming_setting(emulator, tmp_path):
+    # The database's folder would have to be created inside a regular file.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    database = blocker / "fashion.db"
+    result = _run_with_database(emulator, database)
     assert result.returncode == 2
     assert f"fashion-assistant: error: FASHION_DATABASE {database} cannot be opened" in result.stderr
     assert "Traceback" not in result.stderr
@@ -110,21 +115,8 @@ def test_unopenable_database_stops_start_naming_setting(emulator, tmp_path):
 
 def test_other_programs_database_stops_start(emulator, tmp_path):
     database = tmp_path / "shop.db"
-    connection = sqlite3.connect(database)
-    connection.execute("CREATE TABLE orders (id INTEGER)")
-    connection.commit()
-    connection.close()
-    before = database.read_bytes()
-    environment = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": emulator.api_base_url,
-        "TELEGRAM_FILE_BASE_URL": emulator.file_base_url,
-        "FASHION_DATABASE": str(database),
-    }
-    result = subprocess.run(
-        [*fashion_assistant_command(), "run"], env=environment, capture_output=True, text=True, timeout=60
-    )
+    before = other_program_database(database)
+    result = _run_with_database(emulator, database)
     assert result.returncode == 2
     assert f"FASHION_DATABASE: {database} is not a Fashion Assistant database" in result.stderr
     assert "Traceback" not in result.stderr

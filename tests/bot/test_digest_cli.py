@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from PIL import Image
 from bot.cli import main
 from bot.i18n import date_range
 from storage import ClassificationRecord, Database
+from tests.conftest import other_program_database
 
 ROME = ZoneInfo("Europe/Rome")
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -225,11 +225,7 @@ def test_export_into_a_file_says_why(digest_environment, database_path, tmp_path
 
 def test_preview_leaves_other_databases_alone(digest_environment, tmp_path, capsys):
     other = tmp_path / "shop.db"
-    connection = sqlite3.connect(other)
-    connection.execute("CREATE TABLE orders (id INTEGER)")
-    connection.commit()
-    connection.close()
-    before = other.read_bytes()
+    before = other_program_database(other)
 
     status = main(["digest", "--preview", "--database", str(other), "--output-dir", str(tmp_path)])
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import SCHEMA_VERSION, ClassificationRecord, Database, ForeignDatabaseError
+from tests.conftest import other_program_database
 
 MOMENT = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 
@@ -107,12 +108,7 @@ async def test_newer_schema_is_refused(tmp_path):
 
 async def test_other_programs_file_is_left_alone(tmp_path):
     path = tmp_path / "notes.db"
-    connection = sqlite3.connect(path)
-    connection.execute("CREATE TABLE notes (text TEXT)")
-    connection.execute("INSERT INTO notes VALUES ('keep me')")
-    connection.commit()
-    connection.close()
-    before = path.read_bytes()
+    before = other_program_database(path)
 
     with pytest.raises(ForeignDatabaseError, match="no classifications table"):
         await Database.open(path)
