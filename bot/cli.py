@@ -92,7 +92,7 @@ def _command_run(arguments: argparse.Namespace) -> int:
     from bot.app import run
     from bot.config import load_settings
 
-    run(load_settings())
+    run(load_settings(require_token=True))
     return 0
 
 

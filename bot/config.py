@@ -52,6 +52,11 @@ DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8.0
 DEFAULT_ANALYSIS_PROCESSES = 1
 MAX_ANALYSIS_PROCESSES = 16
 
+MISSING_TOKEN_MESSAGE = (
+    "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it, "
+    "or run `fashion-assistant demo` to try the bot on the built-in emulator"
+)
+
 # The ports that Telegram's setWebhook accepts in a webhook URL.
 TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 
@@ -94,6 +99,9 @@ class _Problems:
         except ConfigError as error:
             self.messages.extend(error.messages)
             return None  # type: ignore[return-value]
+
+    def add(self, message: str) -> None:
+        self.messages.append(message)
 
     def raise_if_any(self) -> None:
         if self.messages:
@@ -168,10 +176,7 @@ class Settings:
     def require_token(self) -> str:
         """Return the token, or raise `ConfigError` when it is not set."""
         if not self.token:
-            raise ConfigError(
-                "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it, "
-                "or run `fashion-assistant demo` to try the bot on the built-in emulator"
-            )
+            raise ConfigError(MISSING_TOKEN_MESSAGE)
         return self.token
 
 
@@ -228,15 +233,16 @@ def _webhook_settings(environ: Mapping[str, str]) -> WebhookSettings | None:
     port = problems.read(_webhook_port, environ)
     secret = problems.read(_webhook_secret, environ)
     url = problems.read(_webhook_url, environ)
+    secret_given = bool(environ.get("FASHION_WEBHOOK_SECRET", "").strip())
+    if url is not None and not secret_given:
+        problems.add(
+            "FASHION_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1 to 256 characters "
+            "from A-Z, a-z, 0-9, _ and -, such as the output of `openssl rand -hex 32`"
+        )
     problems.raise_if_any()
 
     if url is None:
         return None
-    if secret is None:
-        raise ConfigError(
-            "FASHION_WEBHOOK_SECRET is not set: webhook mode needs a secret of 1 to 256 characters "
-            "from A-Z, a-z, 0-9, _ and -, such as the output of `openssl rand -hex 32`"
-        )
     return WebhookSettings(url=url, secret=secret, listen=listen, port=port)
 
 
@@ -402,25 +408,30 @@ def load_digest_settings(environ: Mapping[str, str] | None = None) -> DigestSett
 def load_logging_settings(environ: Mapping[str, str] | None = None) -> LoggingSettings:
     """Read FASHION_LOG_LEVEL and FASHION_LOG_JSON from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ
+    problems = _Problems()
     level = environ.get("FASHION_LOG_LEVEL", "").strip().upper() or DEFAULT_LOG_LEVEL
     if level not in LOG_LEVELS:
-        raise ConfigError(f"FASHION_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+        problems.add(f"FASHION_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     json_text = environ.get("FASHION_LOG_JSON", "").strip().lower()
     if json_text not in {"", "0", "1", "false", "true", "no", "yes"}:
-        raise ConfigError(
+        problems.add(
             f"FASHION_LOG_JSON must be 1, true or yes (JSON lines) or 0, false or no (plain text), got {json_text!r}"
         )
+    problems.raise_if_any()
     return LoggingSettings(level=level, json_lines=json_text in {"1", "true", "yes"})
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, *, require_token: bool = False) -> Settings:
     """Read and validate the configuration from `environ` (default: the process environment).
 
-    Raise one ConfigError with a message for each bad variable.
+    Raise one ConfigError with a message for each bad variable, including a missing token when
+    `require_token` is set, as `run` and `health` need one.
     """
     environ = os.environ if environ is None else environ
     problems = _Problems()
     token = problems.read(_token, environ)
+    if require_token and not environ.get("TELEGRAM_BOT_TOKEN", "").strip():
+        problems.add(MISSING_TOKEN_MESSAGE)
     api_base_url = problems.read(_base_url, environ, "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
     file_base_url = problems.read(_base_url, environ, "TELEGRAM_FILE_BASE_URL", DEFAULT_FILE_BASE_URL)
     database_path = problems.read(_database_path, environ)

@@ -33,8 +33,7 @@ def check_health(environ: Mapping[str, str] | None = None) -> HealthReport:
     """Load the configuration and the model, and run `SELECT 1` on the existing database file."""
     environ = os.environ if environ is None else environ
     try:
-        settings = load_settings(environ)
-        settings.require_token()
+        settings = load_settings(environ, require_token=True)
     except ConfigError as error:
         return HealthReport(False, f"configuration: {'; '.join(error.messages)}")
 

@@ -93,6 +93,7 @@ def test_every_bad_value_is_reported_at_once(tmp_path):
 def test_run_prints_a_line_per_bad_value(monkeypatch, capsys):
     from bot.cli import main
 
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCdefGHIjklMNOpqr")
     monkeypatch.setenv("FASHION_RETENTION_DAYS", "soon")
     monkeypatch.setenv("FASHION_SHUTDOWN_TIMEOUT", "-1")
     status = main(["run"])
@@ -107,6 +108,7 @@ def test_run_prints_a_line_per_bad_value(monkeypatch, capsys):
 def test_run_reports_log_settings_with_the_rest(monkeypatch, capsys):
     from bot.cli import main
 
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCdefGHIjklMNOpqr")
     monkeypatch.setenv("FASHION_RETENTION_DAYS", "soon")
     monkeypatch.setenv("FASHION_LOG_LEVEL", "loud")
     status = main(["run"])
@@ -116,3 +118,25 @@ def test_run_reports_log_settings_with_the_rest(monkeypatch, capsys):
     assert len(lines) == 2
     assert lines[0].startswith("fashion-assistant: error: FASHION_RETENTION_DAYS ")
     assert lines[1].startswith("fashion-assistant: error: FASHION_LOG_LEVEL ")
+
+
+def test_missing_token_and_secret_are_listed_with_the_rest():
+    environment = {
+        "FASHION_RETENTION_DAYS": "0",
+        "FASHION_WEBHOOK_URL": "https://bot.example.com/telegram",
+        "FASHION_WEBHOOK_PORT": "70000",
+        "FASHION_LOG_LEVEL": "bogus",
+        "FASHION_LOG_JSON": "maybe",
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environment, require_token=True)
+
+    names = [message.split(maxsplit=1)[0].rstrip(":") for message in raised.value.messages]
+    assert names == [
+        "TELEGRAM_BOT_TOKEN",
+        "FASHION_RETENTION_DAYS",
+        "FASHION_WEBHOOK_PORT",
+        "FASHION_WEBHOOK_SECRET",
+        "FASHION_LOG_LEVEL",
+        "FASHION_LOG_JSON",
+    ]
