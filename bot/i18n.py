@@ -546,6 +546,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             "In funzione da: {uptime}"
         ),
     },
+    "send_again_after_restart": {
+        "en": "Sorry, I was restarting and could not finish your last message. Please send it again in a minute.",
+        "it": "Scusa, mi stavo riavviando e non ho potuto finire il tuo ultimo messaggio. Rimandamelo tra un minuto.",
+    },
     "internal_error": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "it": "Scusa, qualcosa è andato storto da parte mia. Riprova tra un momento.",

@@ -11,6 +11,8 @@ still being handled after `Settings.shutdown_timeout` seconds are cancelled, and
 would start after that are dropped, so the process exits before an orchestrator's SIGKILL.
 Telegram has already recorded those updates as received, so a cancelled or dropped update is
 lost. A cancelled photo may also have its row without a reply, because the row is written first.
+So that no customer is left without an answer, each private chat with a cancelled or dropped
+message is then asked to send it again, within UNFINISHED_NOTICE_SECONDS.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ import signal
 from collections.abc import Awaitable
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bot.config import DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+from bot.i18n import pick_language, translate
 
 __all__ = ["GracefulApplication", "InFlightUpdateProcessor"]
 
 logger = logging.getLogger(__name__)
+
+# How long a stopping bot spends asking the customers whose messages it dropped to send them again.
+UNFINISHED_NOTICE_SECONDS = 3.0
 
 # The signals that python-telegram-bot's run_polling and run_webhook stop on by default.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
@@ -39,12 +46,16 @@ class InFlightUpdateProcessor(SimpleUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
-        self._in_flight: set[asyncio.Task] = set()
+        # Each task handling an update, with its update.
+        self._in_flight: dict[asyncio.Task, object] = {}
         self._dropping = False
+        # Updates cancelled or dropped after the time limit, in the order it happened.
+        self.unfinished: list[object] = []
 
     async def initialize(self) -> None:
         # An application that is started again after a stop handles updates again.
         self._dropping = False
+        self.unfinished = []
 
     @property
     def in_flight_count(self) -> int:
@@ -56,13 +67,14 @@ class InFlightUpdateProcessor(SimpleUpdateProcessor):
             if inspect.iscoroutine(coroutine):
                 coroutine.close()
             logger.warning("Dropped update %s: the shutdown time limit has passed", _update_id(update))
+            self.unfinished.append(update)
             return
         task = asyncio.current_task()
-        self._in_flight.add(task)
+        self._in_flight[task] = update
         try:
             await coroutine
         finally:
-            self._in_flight.discard(task)
+            self._in_flight.pop(task, None)
 
     async def cancel_after(self, seconds: float) -> None:
         """Wait `seconds`, then cancel the updates still being handled and drop any that follow."""
@@ -70,6 +82,7 @@ class InFlightUpdateProcessor(SimpleUpdateProcessor):
         self._dropping = True
         remaining = list(self._in_flight)
         for task in remaining:
+            self.unfinished.append(self._in_flight[task])
             task.cancel()
         if remaining:
             logger.warning(
@@ -122,6 +135,41 @@ class GracefulApplication(Application):
             await super().stop()
         finally:
             deadline.cancel()
+        if processor.unfinished:
+            await self._ask_to_send_again(processor.unfinished)
+
+    async def _ask_to_send_again(self, updates: list[object]) -> None:
+        """Ask each private chat whose message was cancelled or dropped to send it again."""
+        services = self.bot_data.get("services")
+
+        async def ask(update: Update) -> None:
+            user = update.effective_user
+            override = await services.language_override(user.id) if services and user else None
+            language = override or pick_language(user.language_code if user else None)
+            await update.effective_message.reply_text(translate("send_again_after_restart", language))
+
+        private = [
+            update
+            for update in updates
+            if isinstance(update, Update)
+            and update.effective_message is not None
+            and update.effective_chat is not None
+            and update.effective_chat.type == "private"
+        ]
+        try:
+            results = await asyncio.wait_for(
+                asyncio.gather(*(ask(update) for update in private), return_exceptions=True),
+                UNFINISHED_NOTICE_SECONDS,
+            )
+        except TimeoutError:
+            logger.warning(
+                "Asking %d chats to send their message again took over %.0f s",
+                len(private),
+                UNFINISHED_NOTICE_SECONDS,
+            )
+            return
+        failed = sum(isinstance(result, Exception) for result in results)
+        logger.info("Asked %d chats to send their message again (%d failed)", len(private) - failed, failed)
 
 
 def _repeated_stop_signal() -> None:

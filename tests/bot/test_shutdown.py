@@ -17,6 +17,7 @@ from dataclasses import replace
 from telegram.ext import MessageHandler, filters
 
 from bot.app import build_application, running
+from bot.i18n import translate
 from bot.shutdown import InFlightUpdateProcessor
 from bot.update_log import logged
 from tests.bot.bot_process import (
@@ -257,6 +258,9 @@ async def test_stop_cancels_handlers_past_time_limit(emulator, settings, caplog)
     assert "Cancelled 1 updates still being handled" in caplog.text
     assert "handler=hang" in caplog.text
     assert "outcome=cancelled" in caplog.text
+    # The customer is not left waiting in silence: the bot asks for the message again.
+    replies = [message.text for message in emulator.sent_messages(chat_id=alice.id)]
+    assert replies == [translate("send_again_after_restart", "en")]
 
 
 async def test_processor_drops_updates_after_time_limit():
@@ -278,3 +282,4 @@ async def test_processor_drops_updates_after_time_limit():
     assert slow.cancelled()
     assert finished == []
     assert processor.in_flight_count == 0
+    assert processor.unfinished == ["slow", "late"]
