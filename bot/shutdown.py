@@ -114,6 +114,17 @@ class GracefulApplication(Application):
             for stop_signal in STOP_SIGNALS:
                 loop.add_signal_handler(stop_signal, self._first_stop_signal, loop)
 
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        if self._guards_stop_signals:
+            # The event loop closes its wakeup pipe before it removes its signal handlers, so a
+            # signal in between printed "Exception ignored ... Bad file descriptor". The process
+            # is about to exit, so from here on stop signals are ignored.
+            loop = asyncio.get_running_loop()
+            for stop_signal in STOP_SIGNALS:
+                loop.remove_signal_handler(stop_signal)
+                signal.signal(stop_signal, signal.SIG_IGN)
+
     def _first_stop_signal(self, loop: asyncio.AbstractEventLoop) -> None:
         for stop_signal in STOP_SIGNALS:
             loop.add_signal_handler(stop_signal, _repeated_stop_signal)
