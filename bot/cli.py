@@ -479,7 +479,11 @@ def _parser() -> argparse.ArgumentParser:
     backup = commands.add_parser(
         "backup", help="copy the database to PATH with SQLite's online backup; safe while the bot runs"
     )
-    backup.add_argument("path", type=Path, help="file to write; an existing file is replaced")
+    backup.add_argument(
+        "path",
+        type=Path,
+        help="file to write (an existing file is replaced), or a folder to write it into under the database's name; missing folders are created",
+    )
     backup.add_argument(
         "--database", type=Path, help="SQLite file (default: FASHION_DATABASE, else data/fashion.db)"
     )

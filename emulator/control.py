@@ -65,6 +65,7 @@ class ControlApi:
         self._state = state
         self._customer = customer
         self._routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
+            ("GET", ""): self._list_routes,
             ("GET", "health"): self._health,
             ("POST", "users"): self._create_user,
             ("POST", "updates"): self._create_update,
@@ -90,6 +91,12 @@ class ControlApi:
 
     def _health(self, arguments: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
+
+    def _list_routes(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Describe the control routes, so that the root URL the emulator prints answers with them."""
+        routes = [f"{method} {CONTROL_PREFIX}{name}" for method, name in self._routes if name]
+        routes.append(f"GET {CONTROL_PREFIX}media")
+        return {"ok": True, "routes": sorted(routes), "details": "emulator/control.py"}
 
     def _create_user(self, arguments: dict[str, Any]) -> dict[str, Any]:
         user = SimulatedUser(

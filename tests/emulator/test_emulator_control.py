@@ -29,6 +29,16 @@ def test_health(http_client: httpx.Client) -> None:
     assert response.json() == {"ok": True}
 
 
+def test_root_lists_routes(http_client: httpx.Client) -> None:
+    response = http_client.get("/_emulator/")
+
+    assert response.status_code == 200
+    routes = response.json()["routes"]
+    assert "POST /_emulator/updates" in routes
+    assert "GET /_emulator/sent" in routes
+    assert "GET /_emulator/media" in routes
+
+
 def test_text_update_and_sent_listing(http_client: httpx.Client, api, emulator: BotApiEmulator) -> None:
     user = http_client.post(
         "/_emulator/users",
