@@ -93,7 +93,7 @@ class ControlApi:
         return {"ok": True}
 
     def _list_routes(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Describe the control routes, so that the root URL the emulator prints answers with them."""
+        """Return the control routes, so that the root URL the emulator prints responds with them."""
         routes = [f"{method} {CONTROL_PREFIX}{name}" for method, name in self._routes if name]
         routes.append(f"GET {CONTROL_PREFIX}media")
         return {"ok": True, "routes": sorted(routes), "details": "emulator/control.py"}
