@@ -90,34 +90,27 @@ def test_every_bad_value_is_reported_at_once(tmp_path):
     assert str(raised.value).count("\n") == 5
 
 
-def test_run_prints_a_line_per_bad_value(monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"FASHION_RETENTION_DAYS": "soon", "FASHION_SHUTDOWN_TIMEOUT": "-1"},
+        # The command line applies the log settings first, and still reports them with the rest.
+        {"FASHION_RETENTION_DAYS": "soon", "FASHION_LOG_LEVEL": "loud"},
+    ],
+    ids=["settings", "with-log-level"],
+)
+def test_run_prints_a_line_per_bad_value(monkeypatch, capsys, variables):
     from bot.cli import main
 
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCdefGHIjklMNOpqr")
-    monkeypatch.setenv("FASHION_RETENTION_DAYS", "soon")
-    monkeypatch.setenv("FASHION_SHUTDOWN_TIMEOUT", "-1")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
     status = main(["run"])
 
     lines = capsys.readouterr().err.splitlines()
     assert status == 2
-    assert len(lines) == 2
-    assert lines[0].startswith("fashion-assistant: error: FASHION_RETENTION_DAYS ")
-    assert lines[1].startswith("fashion-assistant: error: FASHION_SHUTDOWN_TIMEOUT ")
-
-
-def test_run_reports_log_settings_with_the_rest(monkeypatch, capsys):
-    from bot.cli import main
-
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCdefGHIjklMNOpqr")
-    monkeypatch.setenv("FASHION_RETENTION_DAYS", "soon")
-    monkeypatch.setenv("FASHION_LOG_LEVEL", "loud")
-    status = main(["run"])
-
-    lines = capsys.readouterr().err.splitlines()
-    assert status == 2
-    assert len(lines) == 2
-    assert lines[0].startswith("fashion-assistant: error: FASHION_RETENTION_DAYS ")
-    assert lines[1].startswith("fashion-assistant: error: FASHION_LOG_LEVEL ")
+    assert [line.split()[2] for line in lines] == list(variables)
+    assert all(line.startswith("fashion-assistant: error: ") for line in lines)
 
 
 def test_missing_token_and_secret_are_listed_with_the_rest():
