@@ -34,6 +34,8 @@ RGB = tuple[int, int, int]
 
 # Reference sRGB points for each colour name. The first point of each name is its typical
 # colour, and the others cover common garment shades (charcoal, cream, khaki, denim, olive, ...).
+# Saturated blues need points of their own: CIELAB puts their hue near purple's, so without
+# (0, 0, 255) and (30, 30, 160) a royal-blue garment was named purple, and violet needs one too.
 # The keys are the canonical English names that the bot translates.
 NAMED_COLOURS: Mapping[str, tuple[RGB, ...]] = MappingProxyType(
     {
@@ -46,10 +48,10 @@ NAMED_COLOURS: Mapping[str, tuple[RGB, ...]] = MappingProxyType(
         "orange": ((240, 130, 30),),
         "yellow": ((240, 210, 40),),
         "green": ((40, 140, 60), (90, 110, 50), (30, 80, 50), (0, 110, 105)),
-        "blue": ((40, 80, 180), (65, 95, 140)),
+        "blue": ((40, 80, 180), (65, 95, 140), (0, 0, 255), (30, 30, 160)),
         "light blue": ((150, 190, 230),),
         "navy": ((30, 40, 80),),
-        "purple": ((110, 50, 140), (160, 120, 190), (190, 170, 220)),
+        "purple": ((110, 50, 140), (160, 120, 190), (190, 170, 220), (145, 30, 215)),
         "pink": ((240, 150, 180), (220, 70, 140)),
     }
 )

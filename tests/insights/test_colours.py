@@ -77,6 +77,10 @@ def test_palette_matches_bot_colour_names():
         ((210, 170, 50), {"yellow"}),  # mustard
         ((100, 20, 35), {"red"}),  # burgundy
         ((110, 110, 60), {"green"}),  # olive
+        ((0, 0, 255), {"blue"}),  # primary blue, which CIELAB puts near purple
+        ((30, 30, 160), {"blue"}),  # dark blue trousers
+        ((148, 0, 211), {"purple"}),  # violet
+        ((128, 0, 128), {"purple"}),
     ],
     ids=lambda value: str(value),
 )
