@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, ReplyParameters, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -129,8 +129,12 @@ async def _handle_image(update: Update, context: ContextTypes.DEFAULT_TYPE, sour
         await _add_to_album(update, context, source, language)
         return
     outcome = await _analyse(context, source)
+    # Answers quote their photo: several photos sent together are answered in the order their
+    # analyses finish, and each answer's buttons must be seen to belong to its photo. A photo
+    # deleted meanwhile still gets its answer, without the quote.
+    quote = ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
     if isinstance(outcome, str):
-        await message.reply_text(translate(outcome, language))
+        await message.reply_text(translate(outcome, language), reply_parameters=quote)
         return
 
     classification_id = await _record(update, context, source, outcome)
@@ -138,6 +142,7 @@ async def _handle_image(update: Update, context: ContextTypes.DEFAULT_TYPE, sour
         message,
         format_prediction(outcome.prediction, language),
         reply_markup=feedback_keyboard(classification_id, language) if classification_id else None,
+        reply_parameters=quote,
     )
 
 

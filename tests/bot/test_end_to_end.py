@@ -149,3 +149,19 @@ async def test_second_instance_is_named_in_one_line(bot, emulator, settings, tmp
     assert 1 <= len(conflict_lines) <= 2
     assert all(record.exc_info is None for record in conflict_lines)
     assert "Unhandled error" not in caplog.text
+
+
+async def test_each_answer_quotes_its_photo(bot, emulator):
+    carla = emulator.user(id=1009, first_name="Carla", language_code="en")
+    photos = {"dress": "Dress", "trouser": "Trousers", "bag": "Bag"}
+    message_ids = {}
+    for name in photos:
+        update_id = emulator.send_photo(carla, (DEMO_PHOTOS_DIR / f"{name}.jpg").read_bytes())
+        message_ids[emulator.get_update(update_id)["message"]["message_id"]] = name
+
+    replies = await emulator.wait_for_messages_async(carla.id, len(photos), timeout=15)
+
+    # Answers may arrive in any order, so each one names the photo it answers.
+    assert sorted(reply.reply_to_message_id for reply in replies) == sorted(message_ids)
+    for reply in replies:
+        assert f"I see: <b>{photos[message_ids[reply.reply_to_message_id]]}</b>" in reply.text
