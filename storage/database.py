@@ -147,6 +147,9 @@ class Database:
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are overwritten with zeros, so /forget and retention leave no copy in
+            # the file's free pages. SQLite's default depends on how it was built.
+            await connection.execute("PRAGMA secure_delete=ON")
             await connection.execute("PRAGMA busy_timeout=5000")
             await migrate(connection)
         except BaseException:
@@ -580,8 +583,20 @@ class Database:
                 ),
                 "users": await _delete(connection, "DELETE FROM users WHERE id = :user", user_id),
             }
+        await self._flush_write_ahead_log()
         logger.info("Deleted all rows about one user: %s", deleted)
         return deleted
+
+    async def _flush_write_ahead_log(self) -> None:
+        """Copy the write-ahead log into the file and empty it, so deleted rows leave no copy there.
+
+        A reader that still holds an older snapshot keeps part of the log; the next checkpoint,
+        which SQLite runs by itself as the log grows, empties it.
+        """
+        async with self._lock, self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            busy, _, _ = await cursor.fetchone()
+        if busy:
+            logger.info("The write-ahead log could not be emptied at once, because a reader was active")
 
     async def backup_to(self, path: Path | str) -> None:
         """Copy the whole database to `path` with SQLite's online backup, replacing that file.

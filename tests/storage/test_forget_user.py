@@ -100,3 +100,16 @@ async def test_forgotten_user_starts_fresh(database, make_record):
     assert await database.language_override(FORGOTTEN) is None
     assert await database.is_subscribed(FORGOTTEN) is False
     assert (await database.style_summary(FORGOTTEN, MOMENT)).total == 0
+
+
+async def test_forgotten_rows_leave_no_copy_on_disk(database, make_record):
+    marker = "forget-me-4f1c9a"
+    await database.record_classification(make_record(user_id=FORGOTTEN, file_unique_id=marker))
+    await database.record_classification(make_record(user_id=KEPT, file_unique_id="keep-me-7b2e"))
+
+    await database.forget_user(FORGOTTEN)
+
+    files = [database.path, database.path.with_name(database.path.name + "-wal")]
+    contents = b"".join(path.read_bytes() for path in files if path.exists())
+    assert marker.encode() not in contents
+    assert await database.count_rows("classifications") == 1
