@@ -328,7 +328,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "The photo itself is never stored.\n\n"
             "<b>For how long</b>\n"
             "Answers are deleted after {retention_days} days; ratings and thumbnails with them. "
-            "/forget deletes everything about you at once."
+            "Your language, your subscription and the list of summaries sent to you are kept until "
+            "you use /forget, which deletes everything about you at once."
         ),
         "it": (
             "<b>Che cosa conservo</b>\n"
@@ -342,7 +343,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "La foto non viene mai conservata.\n\n"
             "<b>Per quanto tempo</b>\n"
             "Le risposte vengono cancellate dopo {retention_days} giorni, insieme a valutazioni e "
-            "miniature. /forget cancella subito tutto ciò che ti riguarda."
+            "miniature. La tua lingua, la tua iscrizione e l'elenco dei riepiloghi che ti ho mandato "
+            "restano finché non usi /forget, che cancella subito tutto ciò che ti riguarda."
         ),
     },
     "forget_confirm": {
