@@ -118,8 +118,8 @@ class GracefulApplication(Application):
         await super().shutdown()
         if self._guards_stop_signals:
             # The event loop closes its wakeup pipe before it removes its signal handlers, so a
-            # signal in between printed "Exception ignored ... Bad file descriptor". The process
-            # is about to exit, so from here on stop signals are ignored.
+            # signal in between would print "Exception ignored ... Bad file descriptor". The
+            # process is about to exit, so from here on stop signals are ignored.
             loop = asyncio.get_running_loop()
             for stop_signal in STOP_SIGNALS:
                 loop.remove_signal_handler(stop_signal)

@@ -35,7 +35,7 @@ RGB = tuple[int, int, int]
 # Reference sRGB points for each colour name. The first point of each name is its typical
 # colour, and the others cover common garment shades (charcoal, cream, khaki, denim, olive, ...).
 # Saturated blues need points of their own: CIELAB puts their hue near purple's, so without
-# (0, 0, 255) and (30, 30, 160) a royal-blue garment was named purple, and violet needs one too.
+# (0, 0, 255) and (30, 30, 160) a royal-blue garment would be named purple. Violet needs one too.
 # The keys are the canonical English names that the bot translates.
 NAMED_COLOURS: Mapping[str, tuple[RGB, ...]] = MappingProxyType(
     {
