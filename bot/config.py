@@ -429,9 +429,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, require_token: bo
     """
     environ = os.environ if environ is None else environ
     problems = _Problems()
-    token = problems.read(_token, environ)
-    if require_token and not environ.get("TELEGRAM_BOT_TOKEN", "").strip():
-        problems.add(MISSING_TOKEN_MESSAGE)
+    token = problems.read(_token, environ, require_token)
     api_base_url = problems.read(_base_url, environ, "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
     file_base_url = problems.read(_base_url, environ, "TELEGRAM_FILE_BASE_URL", DEFAULT_FILE_BASE_URL)
     database_path = problems.read(_database_path, environ)
@@ -460,8 +458,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, require_token: bo
     )
 
 
-def _token(environ: Mapping[str, str]) -> str | None:
+def _token(environ: Mapping[str, str], required: bool) -> str | None:
     token = environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    if token is None and required:
+        raise ConfigError(MISSING_TOKEN_MESSAGE)
     if token is not None and not _TOKEN_PATTERN.match(token):
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN is not a valid bot token: expected '<digits>:<secret>' "

@@ -66,6 +66,11 @@ def test_analysis_processes_read_from_environment(value, expected):
     assert load_settings({"FASHION_ANALYSIS_PROCESSES": value}).analysis_processes == expected
 
 
+def _variable_names(error: ConfigError) -> list[str]:
+    """Return the variable that each message of `error` names first, in order."""
+    return [message.split(maxsplit=1)[0].rstrip(":") for message in error.messages]
+
+
 def test_every_bad_value_is_reported_at_once(tmp_path):
     environment = {
         "TELEGRAM_API_BASE_URL": "ftp://127.0.0.1/bot",
@@ -78,7 +83,7 @@ def test_every_bad_value_is_reported_at_once(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_settings(environment)
 
-    names = [message.split(maxsplit=1)[0].rstrip(":") for message in raised.value.messages]
+    names = _variable_names(raised.value)
     assert names == [
         "TELEGRAM_API_BASE_URL",
         "FASHION_DATABASE",
@@ -113,7 +118,7 @@ def test_run_prints_a_line_per_bad_value(monkeypatch, capsys, variables):
     assert all(line.startswith("fashion-assistant: error: ") for line in lines)
 
 
-def test_missing_token_and_secret_are_listed_with_the_rest():
+def test_missing_token_and_secret_listed():
     environment = {
         "FASHION_RETENTION_DAYS": "0",
         "FASHION_WEBHOOK_URL": "https://bot.example.com/telegram",
@@ -124,7 +129,7 @@ def test_missing_token_and_secret_are_listed_with_the_rest():
     with pytest.raises(ConfigError) as raised:
         load_settings(environment, require_token=True)
 
-    names = [message.split(maxsplit=1)[0].rstrip(":") for message in raised.value.messages]
+    names = _variable_names(raised.value)
     assert names == [
         "TELEGRAM_BOT_TOKEN",
         "FASHION_RETENTION_DAYS",
