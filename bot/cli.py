@@ -241,7 +241,7 @@ def _command_digest(arguments: argparse.Namespace) -> int:
         chart_path.write_bytes(chart)
     except OSError as error:
         print(
-            f"fashion-assistant: error: --output-dir: cannot write {chart_path}: {error.strerror}",
+            f"fashion-assistant: error: --output-dir: cannot write {chart_path}: {_os_error_text(error)}",
             file=sys.stderr,
         )
         return 1

@@ -66,7 +66,7 @@ class GarmentClassifier:
 
         # NOTE: LiteRT writes "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to stderr
         # here, outside Python's logging. Its Python package has no setting that silences it
-        # (google-ai-edge/LiteRT issue 7420, still open in July 2026).
+        # (google-ai-edge/LiteRT issue 7420).
         try:
             self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
         except ValueError as error:

@@ -215,9 +215,9 @@ def due_week(schedule: WeeklySchedule, now: datetime, zone: tzinfo) -> DigestPer
 class WeekLabelError(ValueError):
     """A week label that names no week, or names a week that has not started.
 
-    `kind` names the case, so that the bot can word it in the user's language: "format" for text
-    that is not a week label, "year" for a year out of range, "missing" for a week number the
-    year does not have, "future" for a week that has not started.
+    `kind` names the case, so that the bot can word it in the user's language. The cases:
+    "format" (text that is not a week label), "year" (a year out of range), "missing" (a week
+    number the year does not have) and "future" (a week that has not started).
     """
 
     def __init__(self, kind: str, label: str, message: str) -> None:

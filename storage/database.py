@@ -590,8 +590,8 @@ class Database:
     async def _flush_write_ahead_log(self) -> None:
         """Copy the write-ahead log into the file and empty it, so deleted rows leave no copy there.
 
-        A reader that still reads an older snapshot keeps part of the log; the next checkpoint,
-        which SQLite runs by itself as the log grows, empties it.
+        While a reader still uses an older snapshot, part of the log stays. SQLite's next automatic
+        checkpoint, which runs as the log grows, empties it.
         """
         async with self._lock, self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
             busy, _, _ = await cursor.fetchone()

@@ -129,9 +129,8 @@ async def _handle_image(update: Update, context: ContextTypes.DEFAULT_TYPE, sour
         await _add_to_album(update, context, source, language)
         return
     outcome = await _analyse(context, source)
-    # Answers quote their photo: several photos sent together are answered in the order their
-    # analyses finish, and each answer's buttons must be seen to belong to its photo. A photo
-    # deleted meanwhile still gets its answer, without the quote.
+    # Each reply quotes its photo, because several photos sent together are answered in the order
+    # their analyses finish. A photo deleted meanwhile still gets its reply, without the quote.
     quote = ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
     if isinstance(outcome, str):
         await message.reply_text(translate(outcome, language), reply_parameters=quote)

@@ -151,7 +151,7 @@ def test_webhook_url_on_a_telegram_port_is_accepted():
     ],
     ids=["base-url", "webhook-url"],
 )
-def test_password_in_a_url_is_not_repeated_in_errors(environment):
+def test_url_password_hidden_in_errors(environment):
     with pytest.raises(ConfigError) as raised:
         load_settings(environment)
 

@@ -174,7 +174,7 @@ def test_preview_says_whether_staff_are_left_out(
     assert "Left out as staff: 1 user(s) of FASHION_STAFF_CHAT_IDS" in output
 
 
-def test_preview_of_a_file_that_is_not_a_database(digest_environment, tmp_path, capsys):
+def test_preview_rejects_non_database_file(digest_environment, tmp_path, capsys):
     photo = tmp_path / "bag.jpg"
     Image.new("RGB", (8, 8)).save(photo)
     before = photo.read_bytes()

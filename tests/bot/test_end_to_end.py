@@ -134,7 +134,7 @@ async def test_photo_downloads_800px_size(bot, emulator):
     assert (chosen["width"], chosen["height"]) == (800, 600)
 
 
-async def test_second_instance_is_named_in_one_line(bot, emulator, settings, tmp_path, caplog):
+async def test_second_instance_logged_once(bot, emulator, settings, tmp_path, caplog):
     """Two bots polling with one token get 409 Conflict from Telegram: a clear line, not a traceback per retry."""
     second_settings = dataclasses.replace(settings, database_path=tmp_path / "second.db")
     caplog.set_level(logging.INFO)
@@ -161,7 +161,7 @@ async def test_each_answer_quotes_its_photo(bot, emulator):
 
     replies = await emulator.wait_for_messages_async(carla.id, len(photos), timeout=15)
 
-    # Answers may arrive in any order, so each one names the photo it answers.
+    # Replies may arrive in any order, so each one quotes its photo.
     assert sorted(reply.reply_to_message_id for reply in replies) == sorted(message_ids)
     for reply in replies:
         assert f"I see: <b>{photos[message_ids[reply.reply_to_message_id]]}</b>" in reply.text

@@ -167,7 +167,7 @@ def test_week_label_forgives_case_and_spaces(typed):
     assert week_from_label(typed, ROME).label == "2026-W49"
 
 
-def test_week_label_with_one_digit_names_the_week():
+def test_week_label_one_digit():
     assert week_from_label("2026-W5", ROME).label == "2026-W05"
 
 
@@ -188,7 +188,7 @@ def test_week_label_rejects(label, kind, message):
     assert caught.value.kind == kind
 
 
-def test_requested_week_refuses_a_week_not_started():
+def test_requested_week_rejects_future():
     with pytest.raises(WeekLabelError, match="2026-W51 has not started") as caught:
         requested_week("2026-W51", _rome(2026, 12, 9, 11, 15), ROME)
     assert caught.value.kind == "future"
