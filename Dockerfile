@@ -26,8 +26,14 @@ COPY emulator ./emulator
 COPY insights ./insights
 COPY storage ./storage
 # A regular install, not an editable one: the runtime stage copies /opt/venv and nothing from /src.
-# Every dependency ships wheels for CPython 3.11 on x86_64 and aarch64, so no compiler is needed.
-RUN python -m venv /opt/venv \
+# Every dependency ships wheels for CPython 3.11 on x86_64 and aarch64. gcc builds the project's
+# own C module (classifier/_jpeg_scan.c, the two-thread JPEG reader) in this stage only; the
+# Python headers come with the image. Debian's current gcc is taken, as any C99 compiler will do.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir .
 
 # --- runtime: the bot -----------------------------------------------------------------------------

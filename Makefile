@@ -6,7 +6,8 @@ DATASET := /usr/share/datasets/fashion-mnist
 
 .PHONY: run test setup setup-dev dataset lint train-fashion docker-lint docker-build docker-build-train clean
 
-$(BIN)/fashion-assistant: pyproject.toml
+# Installing builds the C module classifier/_jpeg_scan.c with gcc, so editing it reinstalls too.
+$(BIN)/fashion-assistant: pyproject.toml classifier/_jpeg_scan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
@@ -14,7 +15,7 @@ $(BIN)/fashion-assistant: pyproject.toml
 
 setup: $(BIN)/fashion-assistant
 
-$(VENV)/.dev-installed: pyproject.toml
+$(VENV)/.dev-installed: pyproject.toml classifier/_jpeg_scan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[train,dev]'

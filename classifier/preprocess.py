@@ -7,7 +7,8 @@ need one more step first, which product photos did not: finding the garment.
 
 Steps:
 1. Decode: any Pillow mode (alpha, palette, CMYK, 16-bit, grayscale), first frame of an
-   animation, EXIF orientation applied, large JPEGs decoded at a reduced scale (draft mode).
+   animation, EXIF orientation applied, large JPEGs decoded at a reduced scale (draft mode, or
+   `jpeg_scan` on two threads at 1/8 scale, with the same pixels).
    A camera file over 4 megapixels is read from the preview JPEG that the camera stored in its
    EXIF data, when that preview has the photo's aspect ratio. A HEIF photo is read from its
    embedded thumbnail when one covers the working size.
@@ -33,6 +34,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageFilter, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from classifier import jpeg_scan
 from classifier.errors import ImageRejected, RejectReason
 from classifier.labels import MODEL_INPUT_SIZE
 
@@ -67,10 +69,11 @@ JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 MIN_SIDE = 16
 
 # A JPEG with more pixels than this is read from its EXIF preview when it has a usable one.
-# Decoding a 12-megapixel file of 1.9 MB took 15.6 to 19.6 ms on one core of the 2-core machines
-# measured (benchmarks/performance.py), even at 1/8 scale, because every entropy-coded coefficient
-# is read. Below this size decoding is cheaper, and the photo's own pixels are safer than a
-# preview that an editor may have left unchanged.
+# Decoding a 12-megapixel file of 1.9 MB at 1/8 scale took 15.6 to 20.8 ms on one core of the
+# 2-core machines measured, and about 11 ms on two cores with `jpeg_scan`, against under 3 ms for
+# the whole preprocessing from its preview (benchmarks/performance.py). Below this size decoding
+# is cheaper, and the photo's own pixels are safer than a preview that an editor may have left
+# unchanged.
 PREVIEW_FROM_PIXELS = 4_000_000
 # The preview must have the photo's aspect ratio within this relative difference. This rejects
 # previews padded with bars, or left over from before a crop.
@@ -130,6 +133,10 @@ class PreparedPhoto:
 
 def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
     """Decode an image into RGBA at a working resolution, upright, with limits checked first."""
+    if isinstance(source, str | Path):
+        # Read the file whole. A photo read from its EXIF preview or by jpeg_scan is never loaded
+        # by Pillow, which would otherwise leave the file it opened open.
+        source = Path(source).read_bytes()
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     try:
         with warnings.catch_warnings():
@@ -156,11 +163,10 @@ def load_photo(source: bytes | Path | str | BinaryIO) -> Image.Image:
             preview = _camera_preview(image)
             if preview is not None:
                 return _to_rgba(preview)
+            eighth = _eighth_scale(image)
+            if eighth is not None:
+                return _to_rgba(_upright(eighth, image))
             # Decode at the smallest DCT scale that still covers the working size.
-            # NOTE: a 12-megapixel JPEG without a usable preview still takes 15.6 to 19.6 ms to
-            # decode on one core of the 2-core machines measured. Draft mode shrinks the
-            # inverse DCT, but libjpeg must still read every entropy-coded coefficient. Only a
-            # faster core or a decoder that splits the file across cores would bring it down.
             image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
         elif image.format == "HEIF":
             _draft_heif_thumbnail(image)
@@ -208,8 +214,29 @@ def _camera_preview(image: Image.Image) -> Image.Image | None:
 
     logger.debug("JPEG of %dx%d read from its %dx%d EXIF preview", width, height, *preview.size)
     # A preview is stored the way the photo is, so the photo's orientation applies to it.
+    return _upright(preview, image)
+
+
+def _eighth_scale(image: Image.Image) -> Image.Image | None:
+    """Decode a large JPEG at 1/8 scale on two threads, or return None to leave it to Pillow.
+
+    Pillow's draft mode below picks 1/8 scale for the same photos, those at least 8 times the
+    draft size on both sides, and `jpeg_scan` gives the same pixels. It reads the entropy-coded
+    data on two cores, which halves the decoding time of a 12-megapixel photo without an EXIF
+    preview.
+    """
+    width, height = image.size
+    draft_side = WORKING_SIZE * 2
+    if min(width // draft_side, height // draft_side) < jpeg_scan.EIGHTH_SCALE or not jpeg_scan.available():
+        return None
+    image.fp.seek(0)
+    return jpeg_scan.decode_eighth_scale(image.fp.read())
+
+
+def _upright(decoded: Image.Image, image: Image.Image) -> Image.Image:
+    """Turn a decoded copy of `image` upright by the EXIF orientation of `image`."""
     transpose = ORIENTATION_TRANSPOSES.get(image.getexif().get(ExifTags.Base.Orientation))
-    return preview if transpose is None else preview.transpose(transpose)
+    return decoded if transpose is None else decoded.transpose(transpose)
 
 
 def _draft_heif_thumbnail(image: Image.Image) -> None:
