@@ -6,9 +6,10 @@ Prints a table and, on its last line, the same figures as JSON:
    TensorFlow runs in a child process with its default thread pools, as a bot would use it;
    LiteRT runs on one thread.
 2. preprocessing time per photo: a 1280 px Telegram photo, and a 12-megapixel JPEG twice: as a
-   camera writes it, with a 160x120 preview in its EXIF data, and without a preview, which also
-   gets its JPEG decoding time alone. It also times the same photo as a HEIC, with a 320 px
-   thumbnail and without one.
+   camera writes it, with a 160x120 preview in its EXIF data, and without a preview. The one
+   without a preview also gets its JPEG decoding time alone (jpeg_scan, on two threads), its
+   preprocessing time with the process held to one core, and Pillow's one-thread decoding time
+   for comparison. It also times the same photo as a HEIC, with a 320 px thumbnail and without one.
 3. the real bot, started as `fashion-assistant run` in its own process against the emulator on
    127.0.0.1, which runs in this process with the simulated customers:
    - the time from the bot's start to its first reply (one photo is waiting when it starts);
@@ -43,6 +44,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from classifier import jpeg_scan
 from classifier.inference import DEFAULT_MODEL_PATH, GarmentClassifier
 from classifier.preprocess import WORKING_SIZE, preprocess_photo
 from emulator import BotApiEmulator
@@ -91,11 +93,21 @@ def model_times(model_path: Path, repeat: int) -> dict:
     return figures
 
 
-def decode_jpeg(data: bytes) -> None:
-    """Decode a JPEG as `load_photo` does (draft mode, smallest DCT scale) and do nothing else."""
+def pillow_draft_decode(data: bytes) -> None:
+    """Decode a JPEG with Pillow's draft mode at the smallest DCT scale, on one thread."""
     image = Image.open(io.BytesIO(data))
     image.draft("RGB", (WORKING_SIZE * 2, WORKING_SIZE * 2))
     image.load()
+
+
+def on_one_core(function):
+    """Run `function` with this process held to one core, so jpeg_scan reads on one thread."""
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        return function()
+    finally:
+        os.sched_setaffinity(0, cores)
 
 
 def encode_heic(jpeg: bytes, thumbnails: list[int]) -> bytes:
@@ -115,7 +127,15 @@ def preprocessing_times(repeat: int) -> dict:
         "1280px_jpeg": summary(time_calls(lambda: preprocess_photo(telegram_photo), repeat)),
         "12mp_jpeg_with_preview": summary(time_calls(lambda: preprocess_photo(with_preview), repeat)),
         "12mp_jpeg": summary(time_calls(lambda: preprocess_photo(camera_file), max(5, repeat // 4))),
-        "12mp_jpeg_decode_only": summary(time_calls(lambda: decode_jpeg(camera_file), max(5, repeat // 4))),
+        "12mp_jpeg_decode_only": summary(
+            time_calls(lambda: jpeg_scan.decode_eighth_scale(camera_file), max(5, repeat // 4))
+        ),
+        "12mp_jpeg_one_core": on_one_core(
+            lambda: summary(time_calls(lambda: preprocess_photo(camera_file), max(5, repeat // 4)))
+        ),
+        "12mp_jpeg_pillow_decode": summary(
+            time_calls(lambda: pillow_draft_decode(camera_file), max(5, repeat // 4))
+        ),
         "12mp_heic_with_thumbnail": summary(
             time_calls(lambda: preprocess_photo(heic_with_thumbnail), repeat)
         ),
@@ -333,7 +353,9 @@ def print_table(results: dict) -> None:
         ("1280px_jpeg", "1280 px Telegram photo"),
         ("12mp_jpeg_with_preview", f"12-megapixel camera JPEG ({preview_megabytes:.1f} MB)"),
         ("12mp_jpeg", f"12-megapixel JPEG, no preview ({megabytes:.1f} MB)"),
-        ("12mp_jpeg_decode_only", "  of which JPEG decoding"),
+        ("12mp_jpeg_decode_only", "  of which JPEG decoding, two threads"),
+        ("12mp_jpeg_one_core", "  the same photo on one core"),
+        ("12mp_jpeg_pillow_decode", "  Pillow's one-thread decoding, to compare"),
         ("12mp_heic_with_thumbnail", "12-megapixel HEIC, 320 px thumbnail"),
         ("12mp_heic", "12-megapixel HEIC, no thumbnail"),
     ]:
