@@ -36,6 +36,7 @@ from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, command_menu
 from bot.services import BotServices
 from bot.shutdown import GracefulApplication, InFlightUpdateProcessor
 from bot.update_log import logged
+from classifier import jpeg_scan
 from storage import Database, ForeignDatabaseError, utc_now
 
 __all__ = ["build_application", "run", "run_polling", "run_webhook", "running"]
@@ -154,6 +155,11 @@ def _open_services(settings: Settings, clock: Callable[[], datetime.datetime]):
         )
         await _set_command_menus(application.bot, settings)
         logger.info("Bot ready, model %s, database %s", services.model_version, settings.database_path)
+        if not jpeg_scan.available():
+            logger.warning(
+                "classifier._jpeg_scan is not built, so large JPEGs decode on one core. "
+                "Install the package with pip, which builds it with gcc."
+            )
 
     return post_init
 

@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from bot.app import build_application, running
+from classifier import jpeg_scan
 from tests.conftest import DEMO_PHOTOS_DIR, encode, garment_photo
 
 
@@ -149,6 +150,22 @@ async def test_second_instance_logged_once(bot, emulator, settings, tmp_path, ca
     assert 1 <= len(conflict_lines) <= 2
     assert all(record.exc_info is None for record in conflict_lines)
     assert "Unhandled error" not in caplog.text
+
+
+async def test_start_warns_without_jpeg_reader(settings, caplog, monkeypatch):
+    """A bot run from a source tree where the C module was never built still starts, and says why it is slower."""
+    caplog.set_level(logging.INFO)
+    async with running(build_application(settings)):
+        pass
+    assert "Bot ready" in caplog.text
+    assert "_jpeg_scan is not built" not in caplog.text
+
+    caplog.clear()
+    monkeypatch.setattr(jpeg_scan, "_jpeg_scan", None)
+    async with running(build_application(settings)):
+        pass
+    assert "Bot ready" in caplog.text
+    assert "_jpeg_scan is not built" in caplog.text
 
 
 async def test_each_answer_quotes_its_photo(bot, emulator):
