@@ -80,9 +80,11 @@ CMD ["run"]
 FROM ${PYTHON_IMAGE} AS train
 
 # Debian 12's Fashion-MNIST package installs the four IDX files in /usr/share/datasets/fashion-mnist,
-# where classifier.dataset looks by default.
+# where classifier.dataset looks by default. gcc builds the C module again below, as in the build stage.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends dataset-fashion-mnist=0.0~git20200523.55506a9-1 \
+        gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PATH=/opt/venv/bin:$PATH \
