@@ -23,6 +23,10 @@
  * from the previous block of its component, so the differences are added up once both halves
  * are known.
  *
+ * A scan with restart markers is simpler to split: each restart interval starts on a byte
+ * boundary with fresh DC predictions, so the second thread starts at the interval nearest the
+ * middle and no matching is needed.
+ *
  * A code that is not in its table, or a scan that ends early, raises ValueError. The caller then
  * decodes the file with Pillow, so a file this module refuses is handled as before. When the two
  * threads never fall into step, the first thread reads the whole scan alone.
@@ -467,6 +471,76 @@ static int decode_scan(const ScanLayout *layout, const uint8_t *data, size_t siz
     return status;
 }
 
+/* Restart intervals of a scan: `interval` MCUs each, the last one shorter. */
+typedef struct {
+    int64_t interval;
+    int64_t count;
+    /* Where each interval starts in the unstuffed scan, then where the last one ends. */
+    size_t *starts;
+} RestartIntervals;
+
+/* What one thread reads of a scan with restart intervals. */
+typedef struct {
+    const ScanLayout *layout;
+    const uint8_t *data;
+    const RestartIntervals *intervals;
+    int64_t first;
+    int64_t last;
+    int64_t mcu_count;
+    BlockStore *store;
+    int status;
+} IntervalRange;
+
+/* Read the intervals first to last - 1 into the store, at their own block positions. */
+static void *decode_intervals(void *argument) {
+    IntervalRange *range = argument;
+    const ScanLayout *layout = range->layout;
+    const RestartIntervals *intervals = range->intervals;
+    range->status = 0;
+    for (int64_t k = range->first; k < range->last; k++) {
+        /* The reader ends where the interval does, so an overrun reads zeros and is caught below. */
+        BitReader reader = {range->data, intervals->starts[k + 1], 0, 0, 0};
+        uint64_t end_bit = (uint64_t)intervals->starts[k + 1] * 8;
+        seek(&reader, (uint64_t)intervals->starts[k] * 8);
+        int64_t mcu = k * intervals->interval;
+        int64_t mcu_end = mcu + intervals->interval < range->mcu_count ? mcu + intervals->interval : range->mcu_count;
+        int64_t block = mcu * layout->blocks_per_mcu;
+        int16_t *kept = range->store->kept + mcu * layout->kept_per_mcu * KEPT;
+        for (; mcu < mcu_end; mcu++) {
+            for (int place = 0; place < layout->blocks_per_mcu; place++) {
+                int16_t *block_kept = layout->scaled_size[place] == 2 ? kept : NULL;
+                int difference;
+                if (read_block(&reader, layout->dc[place], layout->ac[place], &difference, block_kept) < 0 ||
+                    bit_position(&reader) > end_bit) {
+                    range->status = -1;
+                    return NULL;
+                }
+                range->store->differences[block++] = (int16_t)difference;
+                if (block_kept) kept += KEPT;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Read a scan with restart intervals, the second half of them on a second thread when `threads` > 1. */
+static int decode_scan_intervals(const ScanLayout *layout, const uint8_t *data,
+                                 const RestartIntervals *intervals, int64_t mcu_count, int threads,
+                                 BlockStore *store, int *split) {
+    int64_t middle = threads > 1 && intervals->count > 1 ? intervals->count / 2 : intervals->count;
+    IntervalRange first = {layout, data, intervals, 0, middle, mcu_count, store, 0};
+    IntervalRange second = {layout, data, intervals, middle, intervals->count, mcu_count, store, 0};
+    pthread_t thread;
+    *split = middle < intervals->count && pthread_create(&thread, NULL, decode_intervals, &second) == 0;
+    decode_intervals(&first);
+    if (*split) {
+        pthread_join(thread, NULL);
+    } else if (middle < intervals->count) {
+        decode_intervals(&second);
+    }
+    return first.status == 0 && second.status == 0 ? 0 : -1;
+}
+
 /* libjpeg's range limit after an inverse DCT: the value plus 128, clamped, with the index masked
  * to 10 bits as libjpeg masks it (IDCT_range_limit and RANGE_MASK). */
 static inline uint8_t idct_limit(int64_t value) {
@@ -528,8 +602,9 @@ static void inverse_dct_2x2(int dc, const int16_t *kept, const int32_t *quant, u
 
 /* Add up the DC differences and write each block's samples, 1 or 2x2, into its component's plane. */
 static void write_planes(const ScanLayout *layout, const BlockStore *store, int64_t mcus_wide,
-                         int64_t mcus_high, uint8_t **planes) {
+                         int64_t mcus_high, int64_t restart_interval, uint8_t **planes) {
     int previous[MAX_COMPONENTS] = {0, 0, 0, 0};
+    int64_t mcu = 0;
     /* Where each block of an MCU starts in its plane, relative to the MCU's corner. */
     int64_t offset[MAX_BLOCKS_PER_MCU];
     int64_t below[MAX_BLOCKS_PER_MCU];
@@ -543,7 +618,9 @@ static void write_planes(const ScanLayout *layout, const BlockStore *store, int6
     const int16_t *difference = store->differences;
     const int16_t *kept = store->kept;
     for (int64_t mcu_row = 0; mcu_row < mcus_high; mcu_row++) {
-        for (int64_t mcu_column = 0; mcu_column < mcus_wide; mcu_column++) {
+        for (int64_t mcu_column = 0; mcu_column < mcus_wide; mcu_column++, mcu++) {
+            /* Each restart interval starts its DC predictions from zero. */
+            if (restart_interval && mcu % restart_interval == 0) memset(previous, 0, sizeof previous);
             for (int place = 0; place < layout->blocks_per_mcu; place++) {
                 int component = layout->component[place];
                 /* Unsigned, so that damaged data wraps around as libjpeg's int does in practice. */
@@ -567,11 +644,16 @@ static void write_planes(const ScanLayout *layout, const BlockStore *store, int6
 }
 
 /* Copy the scan that starts at data[start] without its stuffed zero bytes into `out`, which holds
- * size - start bytes. Returns the copy's length, or -1 when the scan is not followed by the
- * end-of-image marker: a second scan, restart markers, or a file cut off. */
-static Py_ssize_t unstuff_scan(const uint8_t *data, size_t size, size_t start, uint8_t *out) {
+ * size - start bytes. With restart intervals, note where each one starts in `intervals`; their
+ * RST markers must come in order, one between each two intervals. Returns the copy's length, or -1
+ * when the scan is not followed by the end-of-image marker (a second scan, markers out of place,
+ * or a file cut off). */
+static Py_ssize_t unstuff_scan(const uint8_t *data, size_t size, size_t start, uint8_t *out,
+                               RestartIntervals *intervals) {
     size_t in = start;
     size_t written = 0;
+    int64_t found_intervals = 1;
+    if (intervals) intervals->starts[0] = 0;
     while (in < size) {
         const uint8_t *found = memchr(data + in, 0xff, size - in);
         if (found == NULL) return -1;
@@ -585,7 +667,19 @@ static Py_ssize_t unstuff_scan(const uint8_t *data, size_t size, size_t start, u
             continue;
         }
         while (next < size && data[next] == 0xff) next++;
-        return next < size && data[next] == 0xd9 ? (Py_ssize_t)written : -1;
+        if (next >= size) return -1;
+        int restart_number = (int)((found_intervals - 1) % 8);
+        if (intervals && data[next] == 0xd0 + restart_number && found_intervals < intervals->count) {
+            intervals->starts[found_intervals++] = written;
+            in = next + 1;
+            continue;
+        }
+        if (data[next] != 0xd9) return -1;
+        if (intervals) {
+            if (found_intervals != intervals->count) return -1;
+            intervals->starts[found_intervals] = written;
+        }
+        return (Py_ssize_t)written;
     }
     return -1;
 }
@@ -690,7 +784,8 @@ static int read_layout(PyObject *blocks, const HuffmanTable *dc, const HuffmanTa
 }
 
 PyDoc_STRVAR(eighth_scale_planes_doc,
-"eighth_scale_planes(data, start, tables, quant, blocks, mcus_wide, mcus_high, threads)\n"
+"eighth_scale_planes(data, start, tables, quant, blocks, mcus_wide, mcus_high, restart_interval,\n"
+"                    threads)\n"
 "    -> (tuple[bytes, ...], bool)\n"
 "\n"
 "Return each component's samples at 1/8 scale, as a plane of mcus_wide x mcus_high MCUs, and\n"
@@ -701,6 +796,7 @@ PyDoc_STRVAR(eighth_scale_planes_doc,
 "quant: one tuple of 64 quantization values in natural order per component.\n"
 "blocks: per block of an MCU in coding order, (component, DC table, AC table, scaled size 1 or\n"
 "2, row and column among the component's blocks in the MCU).\n"
+"restart_interval: MCUs per restart interval (the DRI segment), or 0.\n"
 "Raises ValueError when an argument is invalid or the scan does not decode.");
 
 static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args) {
@@ -711,9 +807,11 @@ static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args
     PyObject *blocks;
     Py_ssize_t mcus_wide;
     Py_ssize_t mcus_high;
+    Py_ssize_t restart_interval;
     int threads;
-    if (!PyArg_ParseTuple(args, "y*nO!O!O!nni", &file, &start, &PyTuple_Type, &tables, &PyTuple_Type,
-                          &quant, &PyTuple_Type, &blocks, &mcus_wide, &mcus_high, &threads)) {
+    if (!PyArg_ParseTuple(args, "y*nO!O!O!nnni", &file, &start, &PyTuple_Type, &tables, &PyTuple_Type,
+                          &quant, &PyTuple_Type, &blocks, &mcus_wide, &mcus_high, &restart_interval,
+                          &threads)) {
         return NULL;
     }
 
@@ -721,6 +819,7 @@ static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args
     PyObject *result = NULL;
     uint8_t *scan = NULL;
     BlockStore store = {NULL, NULL, 0, 0};
+    RestartIntervals intervals = {0, 0, NULL};
     HuffmanTable *dc = PyMem_Calloc(2 * MAX_TABLES, sizeof(HuffmanTable));
     ScanLayout *layout = PyMem_Calloc(1, sizeof(ScanLayout));
     uint8_t *plane_data[MAX_COMPONENTS] = {NULL, NULL, NULL, NULL};
@@ -736,13 +835,19 @@ static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args
     }
     /* 2^26 MCUs is over 4 gigapixels, far above any image this module is given. */
     if (start < 0 || start > file.len || mcus_wide < 1 || mcus_high < 1 ||
-        mcus_wide > ((Py_ssize_t)1 << 13) || mcus_high > ((Py_ssize_t)1 << 13)) {
-        PyErr_SetString(PyExc_ValueError, "start or MCU counts out of range");
+        mcus_wide > ((Py_ssize_t)1 << 13) || mcus_high > ((Py_ssize_t)1 << 13) || restart_interval < 0 ||
+        restart_interval > 65535) {
+        PyErr_SetString(PyExc_ValueError, "start, MCU counts or restart interval out of range");
         goto done;
     }
     int64_t mcu_count = (int64_t)mcus_wide * mcus_high;
     int64_t block_count = mcu_count * layout->blocks_per_mcu;
     int64_t kept_count = mcu_count * layout->kept_per_mcu;
+    /* 2^25 blocks is 2 gigapixels of one component; load_photo stops at 120 megapixels. */
+    if (block_count > ((int64_t)1 << 25)) {
+        PyErr_SetString(PyExc_ValueError, "too many blocks for this module");
+        goto done;
+    }
     planes = PyTuple_New(layout->component_count);
     if (planes == NULL) goto done;
     for (int c = 0; c < layout->component_count; c++) {
@@ -751,6 +856,15 @@ static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args
         if (plane == NULL) goto done;
         PyTuple_SET_ITEM(planes, c, plane);
         plane_data[c] = (uint8_t *)PyBytes_AS_STRING(plane);
+    }
+    if (restart_interval > 0) {
+        intervals.interval = restart_interval;
+        intervals.count = (mcu_count + restart_interval - 1) / restart_interval;
+        intervals.starts = PyMem_Malloc((size_t)(intervals.count + 1) * sizeof(size_t));
+        if (intervals.starts == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
     }
     scan = PyMem_Malloc((size_t)(file.len - start) + 1);
     if (scan == NULL || allocate_store(&store, block_count, kept_count) < 0) {
@@ -762,11 +876,14 @@ static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args
     int status = -1;
     int split = 0;
     Py_BEGIN_ALLOW_THREADS
-    scan_size = unstuff_scan(file.buf, (size_t)file.len, (size_t)start, scan);
-    if (scan_size >= 0) {
+    RestartIntervals *restarts = restart_interval > 0 ? &intervals : NULL;
+    scan_size = unstuff_scan(file.buf, (size_t)file.len, (size_t)start, scan, restarts);
+    if (scan_size >= 0 && restarts) {
+        status = decode_scan_intervals(layout, scan, restarts, mcu_count, threads, &store, &split);
+    } else if (scan_size >= 0) {
         status = decode_scan(layout, scan, (size_t)scan_size, block_count, threads, &store, &split);
     }
-    if (status == 0) write_planes(layout, &store, mcus_wide, mcus_high, plane_data);
+    if (status == 0) write_planes(layout, &store, mcus_wide, mcus_high, restart_interval, plane_data);
     Py_END_ALLOW_THREADS
     if (scan_size < 0) {
         PyErr_SetString(PyExc_ValueError, "the scan is not followed by the end-of-image marker");
@@ -781,6 +898,7 @@ static PyObject *eighth_scale_planes(PyObject *Py_UNUSED(module), PyObject *args
 done:
     Py_XDECREF(planes);
     free_store(&store);
+    PyMem_Free(intervals.starts);
     PyMem_Free(scan);
     PyMem_Free(layout);
     PyMem_Free(dc);

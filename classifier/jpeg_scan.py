@@ -8,8 +8,9 @@ on two threads and keeps only those coefficients. This module parses the JPEG's 
 It then upsamples the samples and converts them from YCbCr to RGB as libjpeg does, so the pixels
 equal Pillow's and preprocessing gives the same model input either way.
 
-It handles the JPEGs that cameras and phones write without restart markers: baseline or
-extended sequential Huffman coding, 8-bit samples, one interleaved scan, YCbCr or grayscale. For
+It handles the JPEGs that cameras and phones write: baseline or extended sequential Huffman
+coding, 8-bit samples, one interleaved scan, YCbCr or grayscale, with or without restart
+markers. For
 any other file, and for a file whose scan does not decode, `decode_eighth_scale` returns None and
 the caller decodes with Pillow as before, so damaged files get the same answer either way.
 
@@ -84,6 +85,8 @@ class _Scan:
     quant_tables: tuple[tuple[int, ...], ...]
     # One (frame component index, DC table, AC table) per scan component, in scan order.
     components: tuple[tuple[int, int, int], ...]
+    # MCUs per restart interval, or 0 when the scan has no restart markers.
+    restart_interval: int
 
 
 class _Unsupported(Exception):
@@ -123,7 +126,15 @@ def read_planes(scan: _Scan, threads: int | None = None) -> tuple[tuple[bytes, .
         threads = min(2, len(os.sched_getaffinity(0)))
     blocks, mcus_wide, mcus_high = _block_layout(scan)
     return _jpeg_scan.eighth_scale_planes(
-        scan.data, scan.start, scan.huffman_tables, scan.quant_tables, blocks, mcus_wide, mcus_high, threads
+        scan.data,
+        scan.start,
+        scan.huffman_tables,
+        scan.quant_tables,
+        blocks,
+        mcus_wide,
+        mcus_high,
+        scan.restart_interval,
+        threads,
     )
 
 
@@ -136,6 +147,7 @@ def _read_scan(data: bytes) -> _Scan:
     frame = None
     saw_jfif = False
     adobe_transform = None
+    restart_interval = 0
     position = 2
     while True:
         if position + 4 > len(data) or data[position] != 0xFF:
@@ -156,11 +168,10 @@ def _read_scan(data: bytes) -> _Scan:
             huffman.update(_read_huffman_tables(payload))
         elif marker == 0xDB:
             quant.update(_read_quant_tables(payload))
-        elif marker == 0xDD and int.from_bytes(payload[:2], "big") != 0:
-            # NOTE: restart markers are left to Pillow. They reset the DC prediction and realign
-            # the bits every few MCUs, which this module does not handle yet. They would also make
-            # splitting the scan simple; add them when a phone camera's files turn out to use them.
-            raise _Unsupported("restart markers")
+        elif marker == 0xDD:
+            if len(payload) != 2:
+                raise _Unsupported("an invalid restart interval segment")
+            restart_interval = int.from_bytes(payload, "big")
         elif marker == 0xE0 and payload.startswith(b"JFIF\x00"):
             saw_jfif = True
         elif marker == 0xEE and payload.startswith(b"Adobe") and len(payload) >= 12:
@@ -179,6 +190,7 @@ def _read_scan(data: bytes) -> _Scan:
                 ),
                 quant_tables=tuple(_quant_table(quant, component) for component in frame.components),
                 components=_read_scan_components(payload, frame),
+                restart_interval=restart_interval,
             )
         elif marker in {0xD9, 0x01} or 0xD0 <= marker <= 0xD7:
             raise _Unsupported(f"marker 0x{marker:02X} before the scan")

@@ -153,7 +153,7 @@ async def test_second_instance_logged_once(bot, emulator, settings, tmp_path, ca
 
 
 async def test_start_warns_without_jpeg_reader(settings, caplog, monkeypatch):
-    """A bot run from a source tree where the C module was never built still starts, and says why it is slower."""
+    """A bot run from a source tree where the C module was never built still starts, and logs why it is slower."""
     caplog.set_level(logging.INFO)
     async with running(build_application(settings)):
         pass

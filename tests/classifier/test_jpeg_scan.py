@@ -55,23 +55,28 @@ def built_module():
         {"subsampling": 1, "quality": 85},
         {"subsampling": 0, "quality": 95},
         {"subsampling": 2, "quality": 60, "optimize": True},
+        {"subsampling": 2, "quality": 90, "restart_marker_rows": 1},
+        {"subsampling": 0, "quality": 85, "restart_marker_blocks": 7},
     ],
-    ids=["4:2:0", "4:2:2", "4:4:4", "optimized-tables"],
+    ids=["4:2:0", "4:2:2", "4:4:4", "optimized-tables", "restart-every-row", "restart-every-7-mcus"],
 )
 def test_pixels_equal_pillow_draft(options, threads):
     data = encode(noisy_garment_photo(), "JPEG", **options)
     assert_same_pixels(jpeg_scan.decode_eighth_scale(data, threads), pillow_draft(data))
 
 
-def test_grayscale_pixels_equal_pillow_draft():
-    data = encode(noisy_garment_photo((2300, 2111)).convert("L"), "JPEG", quality=90)
+@pytest.mark.parametrize("restart_rows", [0, 2])
+def test_grayscale_pixels_equal_pillow_draft(restart_rows):
+    photo = noisy_garment_photo((2300, 2111)).convert("L")
+    data = encode(photo, "JPEG", quality=90, restart_marker_rows=restart_rows)
     image = jpeg_scan.decode_eighth_scale(data)
     assert image.mode == "L"
     assert_same_pixels(image, pillow_draft(data))
 
 
-def test_twelve_megapixel_photo_is_split_between_threads():
-    data = encode(noisy_garment_photo((4000, 3000)), "JPEG", quality=90)
+@pytest.mark.parametrize("restart_rows", [0, 1], ids=["no-restarts", "restart-every-row"])
+def test_twelve_megapixel_photo_is_split_between_threads(restart_rows):
+    data = encode(noisy_garment_photo((4000, 3000)), "JPEG", quality=90, restart_marker_rows=restart_rows)
     scan = jpeg_scan._read_scan(data)
     planes, split = jpeg_scan.read_planes(scan, threads=2)
     alone, alone_split = jpeg_scan.read_planes(scan, threads=1)
@@ -81,9 +86,18 @@ def test_twelve_megapixel_photo_is_split_between_threads():
 
 
 def _with_restart_interval(data: bytes) -> bytes:
-    """Insert a DRI segment before the scan header, and leave the scan itself as it was."""
+    """Insert a DRI segment before the scan header, and leave the scan without restart markers."""
     scan_header = data.index(b"\xff\xda")
     return data[:scan_header] + b"\xff\xdd" + struct.pack(">HH", 4, 16) + data[scan_header:]
+
+
+def _with_restart_markers_swapped(data: bytes) -> bytes:
+    """Swap the first two restart markers of a scan, RST0 and RST1."""
+    first = data.index(b"\xff\xd0")
+    second = data.index(b"\xff\xd1")
+    swapped = bytearray(data)
+    swapped[first + 1], swapped[second + 1] = 0xD1, 0xD0
+    return bytes(swapped)
 
 
 @pytest.mark.parametrize(
@@ -93,10 +107,21 @@ def _with_restart_interval(data: bytes) -> bytes:
         lambda: encode(noisy_garment_photo().convert("CMYK"), "JPEG", quality=90),
         lambda: encode(noisy_garment_photo(), "JPEG", quality=90, keep_rgb=True),
         lambda: _with_restart_interval(encode(noisy_garment_photo(), "JPEG", quality=90)),
+        lambda: _with_restart_markers_swapped(
+            encode(noisy_garment_photo(), "JPEG", quality=90, restart_marker_rows=1)
+        ),
         lambda: encode(noisy_garment_photo(), "JPEG", quality=90)[:-300_000],
         lambda: encode(noisy_garment_photo(), "PNG"),
     ],
-    ids=["progressive", "cmyk", "rgb-components", "restart-markers", "cut-off", "not-a-jpeg"],
+    ids=[
+        "progressive",
+        "cmyk",
+        "rgb-components",
+        "restart-interval-without-markers",
+        "restart-markers-out-of-order",
+        "cut-off",
+        "not-a-jpeg",
+    ],
 )
 def test_other_files_are_left_to_pillow(make_file):
     assert jpeg_scan.decode_eighth_scale(make_file()) is None
