@@ -49,12 +49,17 @@
 #define MAX_BLOCKS_PER_MCU 10
 #define MAX_COMPONENTS 4
 #define MAX_TABLES 4
-/* The number of block starts that the second thread records, and of decode errors that it
- * accepts before it is in step. After that many errors it stops. */
+/* The number of block starts that the second thread records. */
 #define SYNC_RECORDS 8192
+/* The number of decode errors that the second thread accepts before it is in step; after that
+ * many it stops, and the first thread reads the whole scan. */
 #define MAX_RESTARTS 64
 /* A scan shorter than this is read on one thread, because a second one would save little. */
 #define MIN_SPLIT_BYTES 65536
+/* `skip` advances for the two AC symbols without a coefficient: end of block (EOB) and a run of
+ * 16 zeros (ZRL). A run of 15 zeros and then a coefficient also advances 16 positions. */
+#define END_OF_BLOCK 0xff
+#define SIXTEEN_ZEROS 0xfe
 /* A 2x2 output reads the coefficients in rows and columns 0, 1, 3, 5 and 7 of its block. */
 #define KEPT 25
 
@@ -78,8 +83,8 @@ static const int8_t kept_slot[64] = {
 typedef struct {
     /* Codes of up to LOOKAHEAD bits: (length << 8) | symbol, or 0 when the code is longer. */
     uint16_t lookup[1 << LOOKAHEAD];
-    /* AC only: (code length + extra bits) << 8 | coefficients advanced, 0xff for end of block,
-     * or 0 when the code and its extra bits do not fit in LOOKAHEAD bits. */
+    /* AC only: (code length + extra bits) << 8 | coefficients advanced, END_OF_BLOCK or
+     * SIXTEEN_ZEROS, or 0 when the code and its extra bits do not fit in LOOKAHEAD bits. */
     uint16_t skip[1 << LOOKAHEAD];
     /* AC only: the coefficient value of a `skip` entry that codes one. */
     int16_t skip_value[1 << LOOKAHEAD];
@@ -159,6 +164,9 @@ static int build_table(HuffmanTable *table, const uint8_t *counts, const uint8_t
     Py_ssize_t index = 0;
     for (int length = 1; length <= 16; length++) {
         table->value_offset[length] = (int32_t)index - code;
+        /* The codes of a length must fit in its bits, and none may be all ones, or libjpeg
+         * rejects the table (JERR_BAD_HUFF_TABLE). Checked before the codes are written. */
+        if (code + counts[length - 1] >= (1 << length)) return -1;
         for (int i = 0; i < counts[length - 1]; i++) {
             if (index >= value_count) return -1;
             uint8_t symbol = values[index];
@@ -172,7 +180,7 @@ static int build_table(HuffmanTable *table, const uint8_t *counts, const uint8_t
                     int slot = (code << spare) | low;
                     table->lookup[slot] = (uint16_t)((length << 8) | symbol);
                     if (is_ac && length + extra <= LOOKAHEAD) {
-                        int advance = extra ? run + 1 : (run == 15 ? 16 : 0xff);
+                        int advance = extra ? run + 1 : (run == 15 ? SIXTEEN_ZEROS : END_OF_BLOCK);
                         table->skip[slot] = (uint16_t)(((length + extra) << 8) | advance);
                         table->skip_value[slot] = (int16_t)extend(low >> (spare - extra), extra);
                     }
@@ -182,8 +190,6 @@ static int build_table(HuffmanTable *table, const uint8_t *counts, const uint8_t
             index++;
         }
         table->max_code[length] = counts[length - 1] ? code - 1 : -1;
-        /* More codes than a code length can hold: the table is not a prefix code. */
-        if (code > (1 << length)) return -1;
         code <<= 1;
     }
     table->max_code[17] = INT32_MAX;
@@ -264,8 +270,8 @@ static inline int read_block(BitReader *reader, const HuffmanTable *dc, const Hu
             if (entry) {
                 consume(reader, entry >> 8);
                 int advance = entry & 0xff;
-                if (advance == 0xff) break;
-                if (advance == 16) {
+                if (advance == END_OF_BLOCK) break;
+                if (advance == SIXTEEN_ZEROS) {
                     k += 16;
                     continue;
                 }
@@ -296,8 +302,8 @@ static inline int read_block(BitReader *reader, const HuffmanTable *dc, const Hu
         if (entry) {
             consume(reader, entry >> 8);
             int advance = entry & 0xff;
-            if (advance == 0xff) break;
-            k += advance;
+            if (advance == END_OF_BLOCK) break;
+            k += advance == SIXTEEN_ZEROS ? 16 : advance;
             continue;
         }
         int symbol = decode_symbol(reader, ac);

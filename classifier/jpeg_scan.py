@@ -108,11 +108,10 @@ def decode_eighth_scale(data: bytes, threads: int | None = None) -> Image.Image 
         return None
     try:
         scan = _read_scan(data)
+        planes, _ = read_planes(scan, threads)
     except _Unsupported as reason:
         logger.debug("JPEG left to Pillow: %s", reason)
         return None
-    try:
-        planes, _ = read_planes(scan, threads)
     except ValueError as error:
         logger.debug("JPEG scan left to Pillow: %s", error)
         return None
@@ -121,7 +120,8 @@ def decode_eighth_scale(data: bytes, threads: int | None = None) -> Image.Image 
 
 def read_planes(scan: _Scan, threads: int | None = None) -> tuple[tuple[bytes, ...], bool]:
     """Run the C module on a scan: one plane of samples per component, and whether two threads
-    shared the reading. Raises ValueError when the scan does not decode."""
+    shared the reading. Raises ValueError when the scan does not decode, and _Unsupported for an
+    MCU layout that this module leaves to Pillow."""
     if threads is None:
         threads = min(2, len(os.sched_getaffinity(0)))
     blocks, mcus_wide, mcus_high = _block_layout(scan)
@@ -161,6 +161,8 @@ def _read_scan(data: bytes) -> _Scan:
         if length < 2 or len(payload) != length - 2:
             raise _Unsupported(f"a cut-off segment (marker 0x{marker:02X})")
         if marker in SEQUENTIAL_HUFFMAN:
+            if frame is not None:
+                raise _Unsupported("a second frame header")
             frame = _read_frame(payload)
         elif marker in OTHER_CODINGS:
             raise _Unsupported(f"coding of marker 0x{marker:02X}")
@@ -172,7 +174,8 @@ def _read_scan(data: bytes) -> _Scan:
             if len(payload) != 2:
                 raise _Unsupported("an invalid restart interval segment")
             restart_interval = int.from_bytes(payload, "big")
-        elif marker == 0xE0 and payload.startswith(b"JFIF\x00"):
+        elif marker == 0xE0 and payload.startswith(b"JFIF\x00") and len(payload) >= 14:
+            # libjpeg counts an APP0 segment as JFIF only from 14 bytes on (APP0_DATA_LEN).
             saw_jfif = True
         elif marker == 0xEE and payload.startswith(b"Adobe") and len(payload) >= 12:
             adobe_transform = payload[11]
@@ -208,8 +211,10 @@ def _read_frame(payload: bytes) -> _Frame:
         raise _Unsupported(f"{precision}-bit samples")
     if width == 0 or height == 0:
         raise _Unsupported("a height given after the scan (DNL)")
-    if count not in (1, 3) or len(payload) < 6 + 3 * count:
+    if count not in (1, 3):
         raise _Unsupported(f"{count} components")
+    if len(payload) != 6 + 3 * count:
+        raise _Unsupported("a frame header of the wrong length")
     components = []
     for index in range(count):
         identifier, sampling, quant_table = payload[6 + 3 * index : 9 + 3 * index]

@@ -19,12 +19,12 @@ from tests.conftest import encode, garment_photo
 LARGE_SIZE = (2100, 2060)
 
 
-def noisy_garment_photo(size: tuple[int, int] = LARGE_SIZE, seed: int = 0) -> Image.Image:
+def noisy_garment_photo(size: tuple[int, int] = LARGE_SIZE, seed: int = 0, noise: float = 8.0) -> Image.Image:
     """A garment on a floor with sensor-like noise, so the scan is large enough to be split."""
     rng = np.random.default_rng(seed)
     pixels = np.asarray(garment_photo(size=size), dtype=np.float64)
     rows = np.linspace(0, 40, size[1])[:, np.newaxis, np.newaxis]
-    pixels = pixels - 30 * np.sin(rows) + rng.normal(0, 8, pixels.shape)
+    pixels = pixels - 30 * np.sin(rows) + rng.normal(0, noise, pixels.shape)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
 
@@ -65,6 +65,13 @@ def test_pixels_equal_pillow_draft(options, threads):
     assert_same_pixels(jpeg_scan.decode_eighth_scale(data, threads), pillow_draft(data))
 
 
+def test_run_of_fifteen_zeros_keeps_its_coefficient():
+    # Optimized tables give short codes to a run of 15 zeros followed by a coefficient, which
+    # lands in a subsampled chroma block's 2x2 output as often as strong noise makes it.
+    data = encode(noisy_garment_photo((2048, 2048), noise=20), "JPEG", quality=90, optimize=True)
+    assert_same_pixels(jpeg_scan.decode_eighth_scale(data), pillow_draft(data))
+
+
 @pytest.mark.parametrize("restart_rows", [0, 2])
 def test_grayscale_pixels_equal_pillow_draft(restart_rows):
     photo = noisy_garment_photo((2300, 2111)).convert("L")
@@ -87,8 +94,24 @@ def test_twelve_megapixel_photo_is_split_between_threads(restart_rows):
 
 def _with_restart_interval(data: bytes) -> bytes:
     """Insert a DRI segment before the scan header, and leave the scan without restart markers."""
+    return _before_scan_header(data, b"\xff\xdd" + struct.pack(">HH", 4, 16))
+
+
+def _before_scan_header(data: bytes, segment: bytes) -> bytes:
     scan_header = data.index(b"\xff\xda")
-    return data[:scan_header] + b"\xff\xdd" + struct.pack(">HH", 4, 16) + data[scan_header:]
+    return data[:scan_header] + segment + data[scan_header:]
+
+
+def _with_overfull_huffman_table(data: bytes) -> bytes:
+    """Add an AC table, unused by the scan, with 40 codes of length 1 where only 2 fit."""
+    table = bytes([0x13, 40]) + bytes(15) + bytes(range(1, 41))
+    return _before_scan_header(data, b"\xff\xc4" + struct.pack(">H", len(table) + 2) + table)
+
+
+def _with_second_frame_header(data: bytes) -> bytes:
+    frame_header = data.index(b"\xff\xc0")
+    length = struct.unpack(">H", data[frame_header + 2 : frame_header + 4])[0]
+    return _before_scan_header(data, data[frame_header : frame_header + 2 + length])
 
 
 def _with_restart_markers_swapped(data: bytes) -> bytes:
@@ -110,6 +133,8 @@ def _with_restart_markers_swapped(data: bytes) -> bytes:
         lambda: _with_restart_markers_swapped(
             encode(noisy_garment_photo(), "JPEG", quality=90, restart_marker_rows=1)
         ),
+        lambda: _with_overfull_huffman_table(encode(noisy_garment_photo(), "JPEG", quality=90)),
+        lambda: _with_second_frame_header(encode(noisy_garment_photo(), "JPEG", quality=90)),
         lambda: encode(noisy_garment_photo(), "JPEG", quality=90)[:-300_000],
         lambda: encode(noisy_garment_photo(), "PNG"),
     ],
@@ -119,6 +144,8 @@ def _with_restart_markers_swapped(data: bytes) -> bytes:
         "rgb-components",
         "restart-interval-without-markers",
         "restart-markers-out-of-order",
+        "overfull-huffman-table",
+        "two-frame-headers",
         "cut-off",
         "not-a-jpeg",
     ],
