@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import random
+import shutil
 import struct
+import subprocess
 
 import numpy as np
 import pytest
@@ -70,6 +72,27 @@ def test_run_of_fifteen_zeros_keeps_its_coefficient():
     # lands in a subsampled chroma block's 2x2 output as often as strong noise makes it.
     data = encode(noisy_garment_photo((2048, 2048), noise=20), "JPEG", quality=90, optimize=True)
     assert_same_pixels(jpeg_scan.decode_eighth_scale(data), pillow_draft(data))
+
+
+@pytest.fixture
+def cjpeg() -> str:
+    path = shutil.which("cjpeg")
+    if path is None:
+        pytest.skip("cjpeg not installed (apt-get install libjpeg-turbo-progs); Pillow writes only 3 layouts")
+    return path
+
+
+@pytest.mark.parametrize("restart_rows", ["0", "1"], ids=["no-restarts", "restart-every-row"])
+@pytest.mark.parametrize(
+    "sampling",
+    ["4x1,1x1,1x1", "1x2,1x1,1x1", "3x1,1x1,1x1", "4x2,1x1,1x1", "2x2,1x2,1x1", "2x1,1x2,1x1", "1x4,1x1,1x1"],
+)
+def test_other_sampling_layouts_equal_pillow_draft(cjpeg, sampling, restart_rows):
+    ppm = encode(noisy_garment_photo(), "PPM")
+    command = [cjpeg, "-quality", "90", "-sample", sampling, "-restart", restart_rows]
+    data = subprocess.run(command, input=ppm, capture_output=True, check=True).stdout
+    for threads in (1, 2):
+        assert_same_pixels(jpeg_scan.decode_eighth_scale(data, threads), pillow_draft(data))
 
 
 @pytest.mark.parametrize("restart_rows", [0, 2])
