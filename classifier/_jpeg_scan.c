@@ -51,9 +51,9 @@
 #define MAX_TABLES 4
 /* The number of block starts that the second thread records. */
 #define SYNC_RECORDS 8192
-/* The number of decode errors that the second thread accepts before it is in step; after that
+/* The number of decode errors that the second thread accepts before it is in step. After that
  * many it stops, and the first thread reads the whole scan. */
-#define MAX_RESTARTS 64
+#define MAX_RETRIES 64
 /* A scan shorter than this is read on one thread, because a second one would save little. */
 #define MIN_SPLIT_BYTES 65536
 /* `skip` advances for the two AC symbols without a coefficient: end of block (EOB) and a run of
@@ -134,7 +134,7 @@ typedef struct {
     int place;
 } BlockStart;
 
-/* What the second thread works on and what it leaves. */
+/* Input and output of the second thread. */
 typedef struct {
     const ScanLayout *layout;
     const uint8_t *data;
@@ -145,8 +145,8 @@ typedef struct {
     atomic_int recorded;
     atomic_int stop;
     int64_t decoded;
-    int64_t restarts[MAX_RESTARTS];
-    int restart_count;
+    int64_t retries[MAX_RETRIES];
+    int retry_count;
 } SecondHalf;
 
 /* The signed value of `size` extra bits (HUFF_EXTEND in libjpeg). */
@@ -170,7 +170,7 @@ static int build_table(HuffmanTable *table, const uint8_t *counts, const uint8_t
         for (int i = 0; i < counts[length - 1]; i++) {
             if (index >= value_count) return -1;
             uint8_t symbol = values[index];
-            /* libjpeg refuses a DC table with a symbol over 15 (JERR_BAD_HUFF_TABLE). */
+            /* libjpeg rejects a DC table with a symbol over 15 (JERR_BAD_HUFF_TABLE). */
             if (!is_ac && symbol > 15) return -1;
             if (length <= LOOKAHEAD) {
                 int spare = LOOKAHEAD - length;
@@ -226,7 +226,7 @@ static void seek(BitReader *reader, uint64_t bit) {
     consume(reader, (int)(bit % 8));
 }
 
-/* Decode one symbol, or return -1 when the bits match no code. The reader holds 16 bits or more. */
+/* Decode one symbol, or return -1 when the bits match no code. The reader contains 16 bits or more. */
 static inline int decode_symbol(BitReader *reader, const HuffmanTable *table) {
     uint16_t entry = table->lookup[peek(reader, LOOKAHEAD)];
     if (entry) {
@@ -332,6 +332,7 @@ static void *decode_second_half(void *argument) {
     int64_t block = 0;
     int64_t kept_block = 0;
     seek(&reader, half->start_bit);
+
     while (block < store->capacity && !atomic_load_explicit(&half->stop, memory_order_relaxed)) {
         uint64_t block_bit = bit_position(&reader);
         if (block_bit >= end_bit) break;
@@ -340,6 +341,7 @@ static void *decode_second_half(void *argument) {
             recorded++;
             atomic_store_explicit(&half->recorded, recorded, memory_order_release);
         }
+
         int16_t *kept = NULL;
         if (layout->scaled_size[place] == 2) {
             if (kept_block == store->kept_capacity) break;
@@ -348,8 +350,8 @@ static void *decode_second_half(void *argument) {
         int difference;
         if (read_block(&reader, layout->dc[place], layout->ac[place], &difference, kept) < 0) {
             /* Not in step yet, or damaged data. Try again one bit further on. */
-            if (half->restart_count == MAX_RESTARTS) break;
-            half->restarts[half->restart_count++] = block;
+            if (half->retry_count == MAX_RETRIES) break;
+            half->retries[half->retry_count++] = block;
             seek(&reader, block_bit + 1);
             place = 0;
             continue;
@@ -366,8 +368,8 @@ static void *decode_second_half(void *argument) {
 /* Whether the second thread decoded `needed` blocks from its block `first` on, with no error. */
 static int second_half_covers(const SecondHalf *half, int64_t first, int64_t needed) {
     if (first + needed > half->decoded) return 0;
-    for (int i = 0; i < half->restart_count; i++) {
-        if (half->restarts[i] >= first && half->restarts[i] < first + needed) return 0;
+    for (int i = 0; i < half->retry_count; i++) {
+        if (half->retries[i] >= first && half->retries[i] < first + needed) return 0;
     }
     return 1;
 }
@@ -481,11 +483,11 @@ static int decode_scan(const ScanLayout *layout, const uint8_t *data, size_t siz
 typedef struct {
     int64_t interval;
     int64_t count;
-    /* Where each interval starts in the unstuffed scan, then where the last one ends. */
+    /* Offset of each interval in the unstuffed scan, then the end of the last one. */
     size_t *starts;
 } RestartIntervals;
 
-/* What one thread reads of a scan with restart intervals. */
+/* The restart intervals that one thread reads, and its status. */
 typedef struct {
     const ScanLayout *layout;
     const uint8_t *data;

@@ -12,7 +12,7 @@ It handles the JPEGs that cameras and phones write: baseline or extended sequent
 coding, 8-bit samples, one interleaved scan, YCbCr or grayscale, with or without restart
 markers. For
 any other file, and for a file whose scan does not decode, `decode_eighth_scale` returns None and
-the caller decodes with Pillow as before, so damaged files get the same answer either way.
+the caller decodes with Pillow as before, so damaged files get the same result either way.
 
 Nothing here talks to Telegram or the model.
 """
@@ -267,7 +267,7 @@ def _quant_table(tables: dict[int, tuple[int, ...]], component: _Component) -> t
 
 
 def _check_colour_space(frame: _Frame, saw_jfif: bool, adobe_transform: int | None) -> None:
-    """Refuse a 3-component JPEG that libjpeg would read as RGB rather than YCbCr (jdapimin.c)."""
+    """Reject a 3-component JPEG that libjpeg would read as RGB rather than YCbCr (jdapimin.c)."""
     if len(frame.components) != 3 or saw_jfif:
         return
     if adobe_transform == 0:
