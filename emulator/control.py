@@ -280,8 +280,11 @@ def _required_int(arguments: dict[str, Any], name: str) -> int:
 
 def _decode_data(arguments: dict[str, Any]) -> bytes:
     encoded = arguments.get("data_base64")
-    if not isinstance(encoded, str) or not encoded:
+    if encoded is None:
         raise ControlError(400, "field 'data_base64' is missing")
+    if not isinstance(encoded, str) or not encoded:
+        # Telegram delivers no empty files, so the emulator does not make one either.
+        raise ControlError(400, "field 'data_base64' must be a non-empty base64 string")
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):

@@ -156,7 +156,8 @@ def test_media_kinds_without_data(http_client: httpx.Client, emulator: BotApiEmu
     [
         ({"kind": "text", "user_id": 5, "text": "hi"}, 404, "user 5 not found"),
         ({"kind": "dance", "user_id": 1001}, 400, "unknown kind 'dance'"),
-        ({"kind": "photo", "user_id": 1001}, 400, "data_base64"),
+        ({"kind": "photo", "user_id": 1001}, 400, "'data_base64' is missing"),
+        ({"kind": "document", "user_id": 1001, "data_base64": ""}, 400, "'data_base64' must be a non-empty"),
         ({"kind": "photo", "user_id": 1001, "data_base64": "***"}, 400, "not valid base64"),
         ({"kind": "text", "user_id": 1001, "text": ""}, 400, "must not be empty"),
         ({"kind": "text"}, 400, "'user_id' is missing"),
