@@ -312,34 +312,45 @@ def _scaled_size(frame: _Frame, component: _Component) -> int:
     return size
 
 
-def _block_layout(scan: _Scan) -> tuple[tuple[tuple[int, ...], ...], int, int]:
-    """Return the C module's layout of the blocks of one MCU, and the MCUs across and down."""
+def _mcu_counts(scan: _Scan) -> tuple[int, int]:
+    """Return the number of MCUs across and down the scan."""
     frame = scan.frame
     if len(scan.components) == 1:
         # One component is coded block by block, over its own size.
+        return -(-frame.width // 8), -(-frame.height // 8)
+    return -(-frame.width // (8 * frame.max_horizontal)), -(-frame.height // (8 * frame.max_vertical))
+
+
+def _block_layout(scan: _Scan) -> tuple[tuple[tuple[int, ...], ...], int, int]:
+    """Return the C module's layout of the blocks of one MCU, and the MCUs across and down."""
+    frame = scan.frame
+    mcus_wide, mcus_high = _mcu_counts(scan)
+    if len(scan.components) == 1:
         index, dc_table, ac_table = scan.components[0]
-        return ((index, dc_table, ac_table, 1, 0, 0),), -(-frame.width // 8), -(-frame.height // 8)
+        return ((index, dc_table, ac_table, 1, 0, 0),), mcus_wide, mcus_high
     blocks = []
     for index, dc_table, ac_table in scan.components:
         component = frame.components[index]
         size = _scaled_size(frame, component)
+        if frame.max_vertical % (component.vertical * size) or frame.max_horizontal % (
+            component.horizontal * size
+        ):
+            raise _Unsupported("sampling factors that do not divide evenly")
         for row in range(component.vertical):
             blocks += [
                 (index, dc_table, ac_table, size, row, column) for column in range(component.horizontal)
             ]
     if len(blocks) > 10:
         raise _Unsupported("more than 10 blocks in an MCU")
-    mcus_wide = -(-frame.width // (8 * frame.max_horizontal))
-    mcus_high = -(-frame.height // (8 * frame.max_vertical))
     return tuple(blocks), mcus_wide, mcus_high
 
 
-def _draw(scan: _Scan, planes: tuple[bytes, ...]) -> Image.Image | None:
+def _draw(scan: _Scan, planes: tuple[bytes, ...]) -> Image.Image:
     """Turn the C module's planes into an RGB or grayscale image of 1/8 the size."""
     frame = scan.frame
     width = -(-frame.width // EIGHTH_SCALE)
     height = -(-frame.height // EIGHTH_SCALE)
-    _, mcus_wide, mcus_high = _block_layout(scan)
+    mcus_wide, mcus_high = _mcu_counts(scan)
     if len(frame.components) == 1:
         plane = np.frombuffer(planes[0], dtype=np.uint8).reshape(mcus_high, mcus_wide)
         return Image.fromarray(np.ascontiguousarray(plane[:height, :width]), mode="L")
@@ -351,11 +362,9 @@ def _draw(scan: _Scan, planes: tuple[bytes, ...]) -> Image.Image | None:
         plane = np.frombuffer(data, dtype=np.uint8).reshape(mcus_high * down, mcus_wide * across)
         # What the inverse DCT did not cover is upsampled by repeating samples, as libjpeg does
         # at this scale: it upsamples smoothly ("fancy") only from 2x2 inverse DCT outputs up.
-        stretch_down, rest_down = divmod(frame.max_vertical, down)
-        stretch_across, rest_across = divmod(frame.max_horizontal, across)
-        if rest_down or rest_across:
-            logger.debug("JPEG left to Pillow: sampling factors that do not divide evenly")
-            return None
+        # _block_layout has checked that the sampling factors divide evenly.
+        stretch_down = frame.max_vertical // down
+        stretch_across = frame.max_horizontal // across
         if stretch_down > 1 or stretch_across > 1:
             plane = plane.repeat(stretch_down, axis=0).repeat(stretch_across, axis=1)
         full_size.append(np.ascontiguousarray(plane[:height, :width]))
