@@ -60,7 +60,8 @@
  * 16 zeros (ZRL). A run of 15 zeros and then a coefficient also advances 16 positions. */
 #define END_OF_BLOCK 0xff
 #define SIXTEEN_ZEROS 0xfe
-/* A 2x2 output reads the coefficients in rows and columns 0, 1, 3, 5 and 7 of its block. */
+/* A 2x2 output reads the coefficients in rows and columns 0, 1, 3, 5 and 7 of its block: the
+ * "kept" coefficients of this file. */
 #define KEPT 25
 
 /* Natural (row-major) position of each coefficient in zigzag order. The 16 extra entries catch a
@@ -511,7 +512,8 @@ static void *decode_intervals(void *argument) {
         uint64_t end_bit = (uint64_t)intervals->starts[k + 1] * 8;
         seek(&reader, (uint64_t)intervals->starts[k] * 8);
         int64_t mcu = k * intervals->interval;
-        int64_t mcu_end = mcu + intervals->interval < range->mcu_count ? mcu + intervals->interval : range->mcu_count;
+        int64_t mcu_end = mcu + intervals->interval;
+        if (mcu_end > range->mcu_count) mcu_end = range->mcu_count;
         int64_t block = mcu * layout->blocks_per_mcu;
         int16_t *kept = range->store->kept + mcu * layout->kept_per_mcu * KEPT;
         for (; mcu < mcu_end; mcu++) {
@@ -651,11 +653,11 @@ static void write_planes(const ScanLayout *layout, const BlockStore *store, int6
     }
 }
 
-/* Copy the scan that starts at data[start] without its stuffed zero bytes into `out`, which holds
- * size - start bytes. With restart intervals, note where each one starts in `intervals`; their
- * RST markers must come in order, one between each two intervals. Returns the copy's length, or -1
- * when the scan is not followed by the end-of-image marker (a second scan, markers out of place,
- * or a file cut off). */
+/* Copy the scan that starts at data[start] without its stuffed zero bytes into `out`, which has
+ * room for size - start bytes. With restart intervals, note where each one starts in `intervals`.
+ * Their RST markers must come in order, one between each two intervals. Returns the copy's length,
+ * or -1 when the scan is not followed by the end-of-image marker (a second scan, markers out of
+ * place, or a file cut off). */
 static Py_ssize_t unstuff_scan(const uint8_t *data, size_t size, size_t start, uint8_t *out,
                                RestartIntervals *intervals) {
     size_t in = start;
@@ -778,8 +780,10 @@ static int read_layout(PyObject *blocks, const HuffmanTable *dc, const HuffmanTa
         layout->scaled_size[i] = size;
         layout->block_row[i] = row;
         layout->block_column[i] = column;
-        if ((row + 1) * size > layout->mcu_height[component]) layout->mcu_height[component] = (row + 1) * size;
-        if ((column + 1) * size > layout->mcu_width[component]) layout->mcu_width[component] = (column + 1) * size;
+        int bottom = (row + 1) * size;
+        int right = (column + 1) * size;
+        if (bottom > layout->mcu_height[component]) layout->mcu_height[component] = bottom;
+        if (right > layout->mcu_width[component]) layout->mcu_width[component] = right;
         if (size == 2) layout->kept_per_mcu++;
     }
     for (int c = 0; c < layout->component_count; c++) {
@@ -931,7 +935,9 @@ static void build_colour_tables(void) {
 }
 
 static inline uint8_t clamp_sample(int value) {
-    return (uint8_t)(value < 0 ? 0 : value > 255 ? 255 : value);
+    if (value < 0) return 0;
+    if (value > 255) return 255;
+    return (uint8_t)value;
 }
 
 PyDoc_STRVAR(ycbcr_to_rgb_doc,

@@ -70,10 +70,10 @@ MIN_SIDE = 16
 
 # A JPEG with more pixels than this is read from its EXIF preview when it has a usable one.
 # Decoding a 12-megapixel file of 1.9 MB at 1/8 scale took 15.6 to 20.8 ms on one core of the
-# 2-core machines measured, and about 11 ms on two cores with `jpeg_scan`, against under 3 ms for
-# the whole preprocessing from its preview (benchmarks/performance.py). Below this size decoding
-# is cheaper, and the photo's own pixels are safer than a preview that an editor may have left
-# unchanged.
+# 2-core machines measured, and 11.6 to 12.7 ms on two cores with `jpeg_scan`. The whole
+# preprocessing from its preview took under 3.5 ms (benchmarks/performance.py). Below this size
+# decoding is cheaper, and the photo's own pixels are safer than a preview that an editor may have
+# left unchanged.
 PREVIEW_FROM_PIXELS = 4_000_000
 # The preview must have the photo's aspect ratio within this relative difference. This rejects
 # previews padded with bars, or left over from before a crop.
