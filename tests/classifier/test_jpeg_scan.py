@@ -67,7 +67,7 @@ def test_pixels_equal_pillow_draft(options, threads):
     assert_same_pixels(jpeg_scan.decode_eighth_scale(data, threads), pillow_draft(data))
 
 
-def test_run_of_fifteen_zeros_keeps_its_coefficient():
+def test_fifteen_zero_run_keeps_coefficient():
     # Optimized tables give short codes to a run of 15 zeros followed by a coefficient, which
     # lands in a subsampled chroma block's 2x2 output as often as strong noise makes it.
     data = encode(noisy_garment_photo((2048, 2048), noise=20), "JPEG", quality=90, optimize=True)
@@ -105,7 +105,7 @@ def test_grayscale_pixels_equal_pillow_draft(restart_rows):
 
 
 @pytest.mark.parametrize("restart_rows", [0, 1], ids=["no-restarts", "restart-every-row"])
-def test_twelve_megapixel_photo_is_split_between_threads(restart_rows):
+def test_large_scan_uses_two_threads(restart_rows):
     data = encode(noisy_garment_photo((4000, 3000)), "JPEG", quality=90, restart_marker_rows=restart_rows)
     scan = jpeg_scan._read_scan(data)
     planes, split = jpeg_scan.read_planes(scan, threads=2)
@@ -184,7 +184,7 @@ def _damaged(data: bytes, rng: random.Random) -> bytes:
     return bytes(damaged)
 
 
-def test_damaged_files_give_an_image_or_none():
+def test_damaged_file_gives_image_or_none():
     data = encode(noisy_garment_photo(), "JPEG", quality=80)
     expected_size = ((LARGE_SIZE[0] + 7) // 8, (LARGE_SIZE[1] + 7) // 8)
     rng = random.Random(7)
